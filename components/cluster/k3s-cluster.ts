@@ -1,0 +1,148 @@
+/**
+ * k3s over SSH: the first server initialises embedded etcd (so three servers make an HA
+ * control plane), further servers join one at a time, agents join in parallel. The join
+ * token and the kubeconfig are read back from the first server as Pulumi secrets.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type * as command from "@pulumi/command";
+import type { ClusterConfig } from "../config";
+import type { ClusterNode } from "../nodes/types";
+import { remoteScript } from "../remote";
+import { K3S_PORT, parseCredentials, renderFirewallRules, renderK3sConfig, rewriteKubeconfig } from "./render";
+
+export interface K3sClusterArgs {
+    nodes: ClusterNode[];
+    config: ClusterConfig;
+    /** Names the kubeconfig's cluster, user and context. */
+    clusterName: string;
+}
+
+export class K3sCluster extends pulumi.ComponentResource {
+    public readonly apiEndpoint: string;
+    public readonly installs: command.remote.Command[];
+    public readonly token: pulumi.Output<string>;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly provider: k8s.Provider;
+    /** In-cluster objects use this as `deletedWith`: when it goes, the cluster goes. */
+    public readonly deletionAnchor: pulumi.Resource;
+
+    constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kvmesh:cluster:K3sCluster", name, {}, opts);
+        const cfg = args.config;
+        const servers = args.nodes.filter((n) => n.role === "server");
+        const first = servers[0];
+        if (!first) throw new Error("a k3s cluster needs a server node"); // validated earlier
+        this.apiEndpoint = cfg.apiEndpoint ?? first.address;
+        const joinUrl = `https://${this.apiEndpoint}:${K3S_PORT}`;
+        const tlsSans = [...new Set([this.apiEndpoint, ...servers.map((s) => s.address)])];
+
+        const firewalls = new Map<string, command.remote.Command>();
+        if (cfg.firewall.enabled) {
+            for (const node of args.nodes) {
+                firewalls.set(
+                    node.name,
+                    remoteScript(
+                        `${name}-${node.name}-firewall`,
+                        {
+                            dir: __dirname,
+                            connection: node.connection,
+                            create: {
+                                file: "firewall.sh",
+                                args: renderFirewallRules({
+                                    role: node.role,
+                                    adminCidrs: cfg.firewall.adminCidrs,
+                                    peers: args.nodes
+                                        .filter((p) => p !== node)
+                                        .map((p) => ({ address: p.address, role: p.role })),
+                                    clusterCidr: cfg.clusterCidr,
+                                    serviceCidr: cfg.serviceCidr,
+                                }),
+                            },
+                            delete: node.machine ? undefined : { file: "firewall-disable.sh" },
+                        },
+                        { parent: this, dependsOn: [node.ready], deletedWith: node.machine },
+                    ),
+                );
+            }
+        }
+
+        const install = (node: ClusterNode, stdin: pulumi.Input<string> | undefined, after: pulumi.Resource[]) =>
+            remoteScript(
+                `${name}-${node.name}-k3s`,
+                {
+                    dir: __dirname,
+                    connection: node.connection,
+                    stdin,
+                    create: {
+                        file: "k3s-install.sh",
+                        env: {
+                            K3S_VERSION: cfg.k3sVersion,
+                            RELEASE_BASE_URL: cfg.k3sReleaseBaseUrl,
+                            ...(cfg.k3sSha256 ? { K3S_SHA256: cfg.k3sSha256 } : {}),
+                            ROLE: node.role,
+                            DATA_MOUNT: node.dataMount,
+                            CONFIG_YAML: renderK3sConfig({
+                                role: node.role,
+                                initial: node === first,
+                                nodeName: node.name,
+                                nodeIp: node.address,
+                                joinUrl: node === first ? undefined : joinUrl,
+                                tlsSans,
+                                clusterCidr: cfg.clusterCidr,
+                                serviceCidr: cfg.serviceCidr,
+                                labels: node.labels,
+                                dataDir: `${node.dataMount}/k3s`,
+                            }),
+                        },
+                    },
+                    // VMs kvmesh owns are simply deleted; machines it does not own are cleaned up.
+                    delete: node.machine ? undefined : { file: "k3s-uninstall.sh" },
+                },
+                {
+                    parent: this,
+                    dependsOn: [node.ready, ...(firewalls.has(node.name) ? [firewalls.get(node.name)!] : []), ...after],
+                    deletedWith: node.machine,
+                    customTimeouts: { create: "20m", update: "20m" },
+                },
+            );
+
+        const firstInstall = install(first, "", []);
+        const credentials = remoteScript(
+            `${name}-credentials`,
+            {
+                dir: __dirname,
+                connection: first.connection,
+                create: { file: "k3s-credentials.sh" },
+                secretStdout: true,
+                triggers: [firstInstall.id],
+            },
+            { parent: this, deletedWith: first.machine },
+        );
+        const parsed = credentials.stdout.apply(parseCredentials);
+        this.token = pulumi.secret(parsed.token);
+        this.kubeconfig = pulumi.secret(
+            parsed.kubeconfig.apply((kc) => rewriteKubeconfig(kc, joinUrl, args.clusterName)),
+        );
+
+        // Servers join one at a time (etcd adds one member at a time); agents all at once.
+        this.installs = [firstInstall];
+        let previous: pulumi.Resource = credentials;
+        for (const server of servers.slice(1)) {
+            const joined = install(server, this.token, [previous]);
+            this.installs.push(joined);
+            previous = joined;
+        }
+        for (const agent of args.nodes.filter((n) => n.role === "agent")) {
+            this.installs.push(install(agent, this.token, [credentials]));
+        }
+
+        this.deletionAnchor = firstInstall;
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { parent: this, dependsOn: this.installs },
+        );
+        this.registerOutputs({ apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig });
+    }
+}
