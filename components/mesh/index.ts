@@ -1,0 +1,3 @@
+export * from "./gateway";
+export * from "./istio-mesh";
+export * from "./render";
