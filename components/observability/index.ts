@@ -1,0 +1,3 @@
+export * from "./dashboards";
+export * from "./observability";
+export * from "./prometheus-config";
