@@ -1,0 +1,126 @@
+/** The k3s cluster layer under recording mocks. */
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { devValues, haValues } from "../fixtures/configs";
+import { FAKE_K3S_TOKEN, isSecretInput, promiseOf, unwrapSecret } from "../support/mocks";
+import { runProgram } from "../support/program";
+
+function k3sConfigOf(create: string): Record<string, any> {
+    const m = /CONFIG_YAML='((?:[^']|'\\'')*)'/.exec(create);
+    if (!m) throw new Error("no CONFIG_YAML in command");
+    return parse(m[1].replace(/'\\''/g, "'"));
+}
+
+describe("k3s on the dev stack", () => {
+    it("initialises etcd on the first server and joins the agents to it", async () => {
+        const { recorder } = await runProgram(devValues());
+        const first = k3sConfigOf(recorder.named("cluster-cp-1-k3s").inputs.create);
+        expect(first["cluster-init"]).toBe(true);
+        expect(first.server).toBeUndefined();
+        expect(first.disable).toEqual(["traefik"]);
+        expect(first["secrets-encryption"]).toBe(true);
+        expect(first["node-ip"]).toBe("192.0.2.21");
+        expect(first["tls-san"]).toEqual(["192.0.2.21"]);
+        expect(first["data-dir"]).toBe("/var/lib/rancher/k3s");
+        const agent = k3sConfigOf(recorder.named("cluster-worker-1-k3s").inputs.create);
+        expect(agent.server).toBe("https://192.0.2.21:6443");
+        expect(agent["token-file"]).toBe("/etc/rancher/k3s/cluster-token");
+        expect(agent["cluster-init"]).toBeUndefined();
+        expect(recorder.named("cluster-cp-1-k3s").inputs.create).toContain("K3S_VERSION=v1.29.15+k3s1");
+    });
+
+    it("bootstraps every node only after it is ready and its firewall is up", async () => {
+        const { recorder } = await runProgram(devValues());
+        for (const node of ["cp-1", "worker-1", "worker-2"]) {
+            const k3s = recorder.named(`cluster-${node}-k3s`);
+            expect(k3s.dependencies).toContain(recorder.named(`${node}-ready`).urn);
+            expect(k3s.dependencies).toContain(recorder.named(`cluster-${node}-firewall`).urn);
+            expect(k3s.deletedWith).toBe(recorder.named(`${node}-domain`).urn);
+        }
+    });
+
+    it("passes the join token on stdin, as a secret, never on the command line", async () => {
+        const { recorder } = await runProgram(devValues());
+        const agent = recorder.named("cluster-worker-1-k3s");
+        expect(isSecretInput(agent.inputs.stdin)).toBe(true);
+        expect(unwrapSecret(agent.inputs.stdin)).toBe(FAKE_K3S_TOKEN);
+        expect(agent.inputs.create).not.toContain(FAKE_K3S_TOKEN);
+        expect(recorder.dependsOn(agent, recorder.named("cluster-cp-1-k3s"))).toBe(true);
+    });
+
+    it("reads the credentials with logging off and the output stored as a secret", async () => {
+        const { recorder } = await runProgram(devValues());
+        const creds = recorder.named("cluster-credentials");
+        expect(creds.inputs.logging).toBe("none");
+        expect(creds.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout"]));
+        expect(creds.inputs.addPreviousOutputInEnv).toBe(false);
+    });
+
+    it("exports the kubeconfig as a secret, pointed at the first server", async () => {
+        const { program, recorder } = await runProgram(devValues());
+        expect(await pulumi.isSecret(program.kubeconfig)).toBe(true);
+        const kc = parse(await promiseOf(program.kubeconfig));
+        expect(kc.clusters[0].cluster.server).toBe("https://192.0.2.21:6443");
+        expect(kc["current-context"]).toBe("kvmesh-dev");
+        const provider = recorder.ofType("pulumi:providers:kubernetes")[0];
+        expect(isSecretInput(provider.inputs.kubeconfig)).toBe(true);
+    });
+
+    it("opens only SSH and the API to admins, the k3s ports to peers, and 80/443", async () => {
+        const { recorder } = await runProgram(devValues());
+        const fw: string = recorder.named("cluster-cp-1-firewall").inputs.create;
+        expect(fw).toContain("'allow from 198.51.100.0/24 to any port 22 proto tcp'");
+        expect(fw).toContain("'allow from 198.51.100.0/24 to any port 6443 proto tcp'");
+        expect(fw).toContain("'allow from 192.0.2.22 to any port 8472 proto udp'");
+        expect(fw).toContain("allow 443/tcp");
+        const agentFw: string = recorder.named("cluster-worker-1-firewall").inputs.create;
+        expect(agentFw).not.toContain("port 6443");
+    });
+});
+
+describe("k3s on the HA layout (3 servers, 5 agents)", () => {
+    it("joins servers one at a time, agents after the first server", async () => {
+        const { recorder } = await runProgram(haValues());
+        const k3s = (n: string) => recorder.named(`cluster-${n}-k3s`);
+        expect(recorder.dependsOn(k3s("cp-2"), k3s("cp-1"))).toBe(true);
+        expect(recorder.dependsOn(k3s("cp-3"), k3s("cp-2"))).toBe(true);
+        for (const agent of ["worker-1", "worker-2", "worker-3", "worker-4", "vps-1"]) {
+            expect(recorder.dependsOn(k3s(agent), k3s("cp-1")), agent).toBe(true);
+            // Agents do not wait for the other servers.
+            expect(recorder.dependsOn(k3s(agent), k3s("cp-3")), agent).toBe(false);
+        }
+        const joiner = k3sConfigOf(k3s("cp-3").inputs.create);
+        expect(joiner.server).toBe("https://k8s.example.internal:6443");
+        expect(joiner["tls-san"]).toEqual(["k8s.example.internal", "192.0.2.31", "192.0.2.32", "192.0.2.33"]);
+        expect(joiner["cluster-init"]).toBeUndefined();
+    });
+
+    it("uninstalls k3s from the rented VPS on destroy, but not from VMs that are deleted anyway", async () => {
+        const { recorder } = await runProgram(haValues());
+        expect(recorder.named("cluster-vps-1-k3s").inputs.delete).toContain("k3s removed");
+        expect(recorder.named("cluster-vps-1-k3s").deletedWith).toBe("");
+        expect(recorder.named("cluster-worker-1-k3s").inputs.delete).toBeUndefined();
+    });
+
+    it("opens etcd peer ports between servers only", async () => {
+        const { recorder } = await runProgram(haValues());
+        const server: string = recorder.named("cluster-cp-1-firewall").inputs.create;
+        expect(server).toContain("'allow from 192.0.2.32 to any port 2379:2380 proto tcp'");
+        expect(server).not.toContain("'allow from 192.0.2.34 to any port 2379:2380 proto tcp'");
+    });
+});
+
+describe("existing cluster mode", () => {
+    it("provisions no nodes and uses the kubeconfig secret", async () => {
+        const { recorder, program } = await runProgram(
+            { cluster: { mode: "existing" } },
+            { kubeconfig: "apiVersion: v1\nkind: Config\n" },
+        );
+        expect(recorder.ofType("command:remote:Command")).toHaveLength(0);
+        expect(recorder.ofType("kvmesh:cluster:ExistingCluster")).toHaveLength(1);
+        expect(await pulumi.isSecret(program.kubeconfig)).toBe(true);
+        const provider = recorder.ofType("pulumi:providers:kubernetes")[0];
+        expect(unwrapSecret(provider.inputs.kubeconfig)).toBe("apiVersion: v1\nkind: Config\n");
+    });
+});
