@@ -67,13 +67,27 @@ export class K3sCluster extends pulumi.ComponentResource {
             }
         }
 
-        const install = (node: ClusterNode, stdin: pulumi.Input<string> | undefined, after: pulumi.Resource[]) =>
+        // Joining nodes get the token in a small command of its own with logging off, so the
+        // install step holds no secret input and its output can be logged.
+        const writeToken = (node: ClusterNode, after: pulumi.Resource[]) =>
+            remoteScript(
+                `${name}-${node.name}-token`,
+                {
+                    dir: __dirname,
+                    connection: node.connection,
+                    stdin: this.token,
+                    secretStdout: true,
+                    create: { file: "k3s-token.sh" },
+                },
+                { parent: this, dependsOn: [node.ready, ...after], deletedWith: node.machine },
+            );
+
+        const install = (node: ClusterNode, after: pulumi.Resource[]) =>
             remoteScript(
                 `${name}-${node.name}-k3s`,
                 {
                     dir: __dirname,
                     connection: node.connection,
-                    stdin,
                     create: {
                         file: "k3s-install.sh",
                         env: {
@@ -107,7 +121,7 @@ export class K3sCluster extends pulumi.ComponentResource {
                 },
             );
 
-        const firstInstall = install(first, "", []);
+        const firstInstall = install(first, []);
         const credentials = remoteScript(
             `${name}-credentials`,
             {
@@ -129,12 +143,12 @@ export class K3sCluster extends pulumi.ComponentResource {
         this.installs = [firstInstall];
         let previous: pulumi.Resource = credentials;
         for (const server of servers.slice(1)) {
-            const joined = install(server, this.token, [previous]);
+            const joined = install(server, [writeToken(server, [previous])]);
             this.installs.push(joined);
             previous = joined;
         }
         for (const agent of args.nodes.filter((n) => n.role === "agent")) {
-            this.installs.push(install(agent, this.token, [credentials]));
+            this.installs.push(install(agent, [writeToken(agent, [])]));
         }
 
         this.deletionAnchor = firstInstall;

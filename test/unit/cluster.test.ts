@@ -40,13 +40,21 @@ describe("k3s on the dev stack", () => {
         }
     });
 
-    it("passes the join token on stdin, as a secret, never on the command line", async () => {
+    it("hands joining nodes the token on stdin of a non-logging command, never on a command line", async () => {
         const { recorder } = await runProgram(devValues());
-        const agent = recorder.named("cluster-worker-1-k3s");
-        expect(isSecretInput(agent.inputs.stdin)).toBe(true);
-        expect(unwrapSecret(agent.inputs.stdin)).toBe(FAKE_K3S_TOKEN);
-        expect(agent.inputs.create).not.toContain(FAKE_K3S_TOKEN);
-        expect(recorder.dependsOn(agent, recorder.named("cluster-cp-1-k3s"))).toBe(true);
+        const token = recorder.named("cluster-worker-1-token");
+        expect(isSecretInput(token.inputs.stdin)).toBe(true);
+        expect(unwrapSecret(token.inputs.stdin)).toBe(FAKE_K3S_TOKEN);
+        expect(token.inputs.logging).toBe("none");
+        const install = recorder.named("cluster-worker-1-k3s");
+        expect(install.dependencies).toContain(token.urn);
+        expect(install.inputs.stdin).toBeUndefined();
+        for (const cmd of recorder.ofType("command:remote:Command")) {
+            expect(JSON.stringify([cmd.inputs.create, cmd.inputs.delete]), cmd.name).not.toContain(FAKE_K3S_TOKEN);
+        }
+        expect(recorder.dependsOn(install, recorder.named("cluster-cp-1-k3s"))).toBe(true);
+        // The first server creates the token; it gets none.
+        expect(recorder.resources.some((r) => r.name === "cluster-cp-1-token")).toBe(false);
     });
 
     it("reads the credentials with logging off and the output stored as a secret", async () => {

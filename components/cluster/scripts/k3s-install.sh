@@ -2,7 +2,7 @@
 # Install or upgrade k3s to the pinned version with the rendered config. Idempotent: when the
 # pinned binary, config, token and unit are already in place and running, nothing changes.
 # Env: K3S_VERSION RELEASE_BASE_URL [K3S_SHA256] ROLE(server|agent) CONFIG_YAML DATA_MOUNT
-# Stdin: the cluster join token (empty for the first server, which creates it).
+# Joining nodes read the token from /etc/rancher/k3s/cluster-token (written by k3s-token.sh).
 set -euo pipefail
 fail() { echo "kvmesh: $*" >&2; exit 1; }
 changed=0
@@ -10,9 +10,6 @@ changed=0
 [[ "$ROLE" == server || "$ROLE" == agent ]] || fail "ROLE must be server or agent"
 mountpoint -q "$DATA_MOUNT" || fail "$DATA_MOUNT is not mounted; k3s data must live on the NVMe data volume"
 [[ "$(uname -m)" == x86_64 ]] || fail "only x86_64 nodes are supported"
-
-# Read the token before anything else touches stdin.
-token=$(cat)
 
 # 1. The binary, checked against a pinned SHA-256 or the release's checksum file.
 if [[ "$(/usr/local/bin/k3s --version 2>/dev/null | head -n1 | awk '{print $3}')" != "$K3S_VERSION" ]]; then
@@ -45,10 +42,11 @@ put() { # path mode content
     fi
 }
 
-# 2. Config and token.
+# 2. Config. A changed join token (k3s-token.sh) also needs a restart to take effect.
 put /etc/rancher/k3s/config.yaml 0600 "$CONFIG_YAML"
-if [[ -n "$token" ]]; then
-    put /etc/rancher/k3s/cluster-token 0600 "$token"
+if [[ -f /etc/rancher/k3s/cluster-token && /etc/rancher/k3s/cluster-token -nt /etc/rancher/k3s/config.yaml ]]; then
+    touch /etc/rancher/k3s/config.yaml
+    changed=1
 fi
 
 # 3. The systemd unit.
