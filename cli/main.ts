@@ -10,11 +10,13 @@ import { EnvError, downEnv, gcEnvs, listEnvs, prepareEnv, upEnv } from "./env";
 import { COMMENT_LIMIT, renderSummary } from "./preview-summary";
 import { formatDuration } from "./ttl";
 
-export function buildCli(io: {
-    stdout: (s: string) => void;
-    stderr: (s: string) => void;
-    stdin: () => string;
-}): Command {
+export interface CliIo {
+    stdout(text: string): void;
+    stderr(text: string): void;
+    stdin(): string;
+}
+
+export function buildCli(io: CliIo): Command {
     const program = new Command("kvmesh")
         .description("kvmesh: preview summaries and ephemeral environments for the kvmesh stack")
         .exitOverride()
@@ -109,7 +111,7 @@ export function buildCli(io: {
 }
 
 /** Run the CLI; resolves to the process exit code. */
-export async function run(argv: string[], io = defaultIo()): Promise<number> {
+export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
     const program = buildCli(io);
     try {
         await program.parseAsync(argv, { from: "user" });
@@ -121,10 +123,10 @@ export async function run(argv: string[], io = defaultIo()): Promise<number> {
     }
 }
 
-function defaultIo() {
+function defaultIo(): CliIo {
     return {
-        stdout: (s: string) => process.stdout.write(s),
-        stderr: (s: string) => process.stderr.write(s),
+        stdout: (s) => void process.stdout.write(s),
+        stderr: (s) => void process.stderr.write(s),
         stdin: () => fs.readFileSync(0, "utf8"),
     };
 }

@@ -109,11 +109,11 @@ export class IstioMesh extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(resourceName, obj, child({ dependsOn: [this.istiod, ...deps] }));
 
         this.peerAuthentications.push(
-            istioObject(`${name}-mtls-mesh`, peerAuthentication(ISTIO_NAMESPACE, mesh.mtls.mode), [istioNs]),
+            istioObject(`${name}-mtls-mesh`, peerAuthentication(ISTIO_NAMESPACE, mesh.mtls), [istioNs]),
         );
         for (const ns of mesh.namespaces) {
             this.peerAuthentications.push(
-                istioObject(`${name}-mtls-${ns}`, peerAuthentication(ns, mesh.mtls.mode), [this.namespaces[ns]]),
+                istioObject(`${name}-mtls-${ns}`, peerAuthentication(ns, mesh.mtls), [this.namespaces[ns]]),
             );
         }
 

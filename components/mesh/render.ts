@@ -66,18 +66,31 @@ export function istiodValues(mesh: MeshConfig): Record<string, unknown> {
 export interface IstioObject {
     apiVersion: string;
     kind: string;
-    metadata: { name: string; namespace: string; labels?: Record<string, string> };
+    metadata: {
+        name: string;
+        namespace: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+    };
     spec: Record<string, unknown>;
 }
 
 const MANAGED = { "app.kubernetes.io/managed-by": "kvmesh" };
 
-export function peerAuthentication(namespace: string, mode: "STRICT" | "PERMISSIVE"): IstioObject {
+/** Marks a PeerAuthentication weakened on purpose (mesh.mtls.migration); the policy pack reads it. */
+export const MIGRATION_ANNOTATION = "kvmesh.io/mtls-migration";
+
+export function peerAuthentication(namespace: string, mtls: MeshConfig["mtls"]): IstioObject {
     return {
         apiVersion: versions.istio.securityApiVersion,
         kind: "PeerAuthentication",
-        metadata: { name: "default", namespace, labels: MANAGED },
-        spec: { mtls: { mode } },
+        metadata: {
+            name: "default",
+            namespace,
+            labels: MANAGED,
+            ...(mtls.migration && mtls.mode !== "STRICT" ? { annotations: { [MIGRATION_ANNOTATION]: "true" } } : {}),
+        },
+        spec: { mtls: { mode: mtls.mode } },
     };
 }
 

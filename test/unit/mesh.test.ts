@@ -123,6 +123,18 @@ describe("traffic and security policies (DESIGN.md seed values)", () => {
         expect(pas.every((p) => p.apiVersion === "security.istio.io/v1beta1")).toBe(true);
     });
 
+    it("marks PERMISSIVE as a migration when mesh.mtls.migration acknowledges it", async () => {
+        const v = devValues();
+        v.mesh = { mtls: { mode: "PERMISSIVE", migration: true } };
+        const { recorder } = await runProgram(v);
+        const pas = istio(recorder, "PeerAuthentication").map((r) => r.inputs);
+        expect(pas).toHaveLength(2);
+        for (const pa of pas) {
+            expect(pa.spec.mtls.mode).toBe("PERMISSIVE");
+            expect(pa.metadata.annotations).toEqual({ "kvmesh.io/mtls-migration": "true" });
+        }
+    });
+
     it("gives payment-service its circuit breaker, field by field", async () => {
         const { recorder } = await runProgram(devValues());
         const dr = istio(recorder, "DestinationRule").find((r) => r.inputs.spec.host === "payment-service")!.inputs;

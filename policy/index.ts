@@ -1,0 +1,11 @@
+/** The kvmesh policy pack: `pulumi preview --policy-pack policy`. */
+import { PolicyPack } from "@pulumi/policy";
+import { kvmeshPolicies } from "./policies";
+import { recordSecretPaths } from "./secrets";
+
+recordSecretPaths();
+
+new PolicyPack("kvmesh", {
+    description: "kvmesh's service-mesh safety rules",
+    policies: kvmeshPolicies(),
+});
