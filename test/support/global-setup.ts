@@ -7,7 +7,7 @@ import * as path from "path";
 import type { TestProject } from "vitest/node";
 
 /** Tool groups under tools/ that some test needs. */
-export const TEST_TOOL_GROUPS = ["promtool"];
+export const TEST_TOOL_GROUPS = ["promtool", "actionlint"];
 
 declare module "vitest" {
     export interface ProvidedContext {
