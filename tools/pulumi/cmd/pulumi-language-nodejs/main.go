@@ -10,14 +10,15 @@
 // github.com/pulumi/pulumi/sdk/v3 and delegates the real work to the
 // @pulumi/pulumi npm package installed in the program's node_modules, exactly
 // like the upstream host: it runs `node <@pulumi/pulumi/cmd/run> --monitor ...
-// <program>` with the configuration in PULUMI_CONFIG. It implements what
-// `pulumi preview/up/destroy/refresh/install/about/plugin` need; the code
+// <program>` with the configuration in PULUMI_CONFIG, and Node.js plugins (policy
+// packs for `--policy-pack`, component providers) with
+// `node <@pulumi/pulumi/cmd/run-plugin> <plugin dir> <args...>`. It implements
+// what `pulumi preview/up/destroy/refresh/install/about/plugin` need; the code
 // generation and packaging RPCs (GenerateProject, Pack, Link, ...) answer
 // Unimplemented.
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/shlex"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
@@ -44,9 +46,10 @@ import (
 )
 
 const (
-	// Module path (resolved with node's require.resolve from the program
-	// directory) of the @pulumi/pulumi entry point that runs a program.
-	runModule = "@pulumi/pulumi/cmd/run"
+	// Module paths (resolved from the program directory, see locateModule) of
+	// the @pulumi/pulumi entry points that run a program and a plugin.
+	runModule       = "@pulumi/pulumi/cmd/run"
+	runPluginModule = "@pulumi/pulumi/cmd/run-plugin"
 	// Exit code with which @pulumi/pulumi signals that it already reported an
 	// actionable error to the user (nodeJSProcessExitedAfterLoggingUserActionableMessage).
 	exitCodeAlreadyReported = 32
@@ -260,21 +263,62 @@ func parseOptions(info *pulumirpc.ProgramInfo) runtimeOptions {
 	return opts
 }
 
-// resolveModule asks node where a module resolves from dir.
-func resolveModule(ctx context.Context, nodeBin, dir, module string) (string, error) {
-	script := fmt.Sprintf("console.log(require.resolve(%q))", module)
-	cmd := exec.CommandContext(ctx, nodeBin, "-e", script) //nolint:gosec // fixed script
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("resolving %s from %s: %w: %s", module, dir, err, strings.TrimSpace(stderr.String()))
+// tsEnv is the environment with which @pulumi/pulumi's cmd/run (and newer
+// cmd/run-plugin) read the TypeScript options.
+func (o runtimeOptions) tsEnv() []string {
+	var env []string
+	if o.typescript {
+		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
 	}
-	return strings.TrimSpace(string(out)), nil
+	if o.tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+o.tsconfig)
+	}
+	return env
 }
 
-func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+// locateModule resolves a module path (e.g. "@pulumi/pulumi/cmd/run") the way
+// node's require does from a file in dir: it tries <d>/node_modules/<module>
+// for dir and each parent d, then each NODE_PATH entry of env, accepting
+// <module>, <module>.js or <module>/index.js. So a program or policy pack
+// without node_modules of its own uses its parent project's.
+func locateModule(dir, module string, env []string) (string, error) {
+	var roots []string
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if filepath.Base(d) != "node_modules" {
+			roots = append(roots, filepath.Join(d, "node_modules"))
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	nodePath := ""
+	for _, kv := range env { // the last NODE_PATH wins, as with os/exec
+		if v, ok := strings.CutPrefix(kv, "NODE_PATH="); ok {
+			nodePath = v
+		}
+	}
+	roots = append(roots, filepath.SplitList(nodePath)...)
+	for _, root := range roots {
+		if root == "" {
+			continue
+		}
+		base := filepath.Join(root, filepath.FromSlash(module))
+		for _, p := range []string{base, base + ".js", filepath.Join(base, "index.js")} {
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("cannot find module '%s' from %s", module, dir)
+}
+
+func (h *nodeHost) Run(_ context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
 	info := req.GetInfo()
 	dir := programDir(info, req.GetPwd())
 	opts := parseOptions(info)
@@ -283,9 +327,10 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not find node on the $PATH: %v", err)}, nil
 	}
+	env := os.Environ()
 	runPath := os.Getenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH")
 	if runPath == "" {
-		runPath, err = resolveModule(ctx, nodeBin, dir, runModule)
+		runPath, err = locateModule(dir, runModule, env)
 		if err != nil {
 			return &pulumirpc.RunResponse{Error: "It looks like the Pulumi SDK has not been installed. " +
 				"Have you run npm install or yarn install? (" + err.Error() + ")"}, nil
@@ -343,16 +388,10 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	env := os.Environ()
 	env = append(env,
 		"PULUMI_CONFIG="+string(configJSON),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON))
-	if opts.typescript {
-		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
-	}
-	if opts.tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfig)
-	}
+	env = append(env, opts.tsEnv()...)
 
 	logging.V(5).Infof("language host launching: %s %s", nodeBin, strings.Join(args, " "))
 	cmd := exec.Command(nodeBin, args...) //nolint:gosec // running the user's program is the point
@@ -381,6 +420,89 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	return &pulumirpc.RunResponse{
 		Error: fmt.Sprintf("Problem executing program (could not run language executor): %v", err),
 	}, nil
+}
+
+// RunPlugin runs a Node.js plugin: the engine's way to start a policy pack
+// (`--policy-pack DIR`, kind "analyzer", args [engine address]) or a
+// PulumiPlugin.yaml provider when a language host exists (see newPlugin in
+// sdk/go/common/resource/plugin/plugin.go). It runs
+//
+//	node [nodeargs] <run-plugin> <plugin directory> <args...>
+//
+// in req.Pwd (the stack's project directory) with exactly req.Env (the engine
+// passes its whole environment) plus the TypeScript options, where run-plugin is
+// @pulumi/pulumi/cmd/run-plugin resolved from the plugin directory upwards (a
+// policy pack can use its parent project's node_modules). run-plugin registers
+// ts-node (always, in @pulumi/pulumi 3.248) and requires the directory; the
+// plugin prints its gRPC port as the first line of stdout, which the engine reads
+// from the stdout messages of this stream. Stdout and stderr are streamed as they
+// come; the last message carries the exit code. When the engine kills the
+// plugin it cancels the stream, and node gets SIGINT (SIGKILL 5 s later).
+//
+// Policy packs: @pulumi/policy's PolicyPack reads the pack version from
+// <cwd>/package.json, i.e. the project's (kvmesh's policy/ has none). The engine
+// configures the pack over the Analyzer protocol (ConfigureStack: stack, tags,
+// config; @pulumi/policy 1.21 keeps only the tags). Unlike upstream, nodeargs go
+// before the script (they are node options, as in Run), and no PolicyProxy
+// (sdk/v3's sdk.NewPolicyProxy) sets PULUMI_CONFIG, PULUMI_NODEJS_STACK, ... so
+// pulumi.getStack() or new pulumi.Config() inside a policy pack see nothing.
+func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	info := req.GetInfo()
+	dir := programDir(info, req.GetProgram()) //nolint:staticcheck // legacy field fallback
+	opts := parseOptions(info)
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the $PATH: %w", err)
+	}
+	runPath, err := locateModule(dir, runPluginModule, req.GetEnv())
+	if err != nil {
+		return fmt.Errorf("it looks like the Pulumi SDK has not been installed for the plugin in %s: %w", dir, err)
+	}
+	args, err := shlex.Split(opts.nodeargs)
+	if err != nil {
+		return fmt.Errorf("invalid nodeargs %q: %w", opts.nodeargs, err)
+	}
+	args = append(args, runPath, dir)
+	args = append(args, req.GetArgs()...)
+
+	// gRPC streams must not be sent on concurrently; os/exec copies stdout and
+	// stderr in two goroutines.
+	send := &lockedSender{LanguageRuntime_RunPluginServer: server}
+	_, stdout, stderr, err := rpcutil.MakeRunPluginStreams(send, false)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(server.Context(), nodeBin, args...) //nolint:gosec // running the plugin is the point
+	cmd.Dir = req.GetPwd()
+	cmd.Env = append(append([]string{}, req.GetEnv()...), opts.tsEnv()...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	logging.V(5).Infof("language host launching plugin (%s) in %s: %s %s",
+		req.GetKind(), cmd.Dir, nodeBin, strings.Join(args, " "))
+
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr) && exitErr.ExitCode() >= 0:
+	default: // did not start, or was killed by a signal (e.g. the engine cancelled it)
+		return fmt.Errorf("running plugin %s: %w", dir, err)
+	}
+	code := int32(cmd.ProcessState.ExitCode()) //nolint:gosec // exit codes fit
+	return send.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+// lockedSender serialises Send on a RunPlugin stream.
+type lockedSender struct {
+	pulumirpc.LanguageRuntime_RunPluginServer
+	mu sync.Mutex
+}
+
+func (s *lockedSender) Send(m *pulumirpc.RunPluginResponse) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.LanguageRuntime_RunPluginServer.Send(m)
 }
 
 // InstallDependencies runs `npm install` in the program directory
