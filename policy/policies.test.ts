@@ -10,7 +10,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { devValues } from "../test/fixtures/configs";
 import { runProgram } from "../test/support/program";
 import { plain } from "../test/support/schemas";
@@ -28,7 +28,7 @@ import {
     pinnedVersions,
     secretsNotPlaintext,
 } from "./policies";
-import { findSecretPaths, withSecretPaths } from "./secrets";
+import { findSecretPaths, plaintextConfigValues, setStackConfig, withSecretPaths } from "./secrets";
 
 type Props = Record<string, any>;
 
@@ -282,26 +282,46 @@ describe("kvmesh-supported-versions", () => {
 });
 
 describe("kvmesh-secret-data-is-secret", () => {
-    const secret = { metadata: { name: "grafana-admin" }, stringData: { password: "hunter2" } };
-    it("passes data that was a Pulumi secret, as a whole or per key", () => {
-        expect(
-            violations(secretsNotPlaintext(), resourceArgs("kubernetes:core/v1:Secret", secret, ["stringData"])),
-        ).toEqual([]);
-        expect(
-            violations(
-                secretsNotPlaintext(),
-                resourceArgs("kubernetes:core/v1:Secret", secret, ["stringData.password"]),
-            ),
-        ).toEqual([]);
+    const stack = {
+        values: {
+            "app:dbPassword": "hunter2-plain",
+            "app:settings": JSON.stringify({ token: "tok-123456" }),
+            "app:apiKey": "from-a-secret",
+        },
+        secretKeys: ["app:apiKey"],
+    };
+    afterEach(() => setStackConfig({ values: {}, secretKeys: [] }));
+
+    it("passes values that are not plaintext config (secret config, generated, derived)", () => {
+        setStackConfig(stack);
+        const ok = { stringData: { password: "from-a-secret", other: "generated-elsewhere" } };
+        expect(violations(secretsNotPlaintext(), resourceArgs("kubernetes:core/v1:Secret", ok))).toEqual([]);
     });
-    it("flags plaintext data and names the key, never the value", () => {
-        const found = violations(secretsNotPlaintext(), resourceArgs("kubernetes:core/v1:Secret", secret));
-        expect(found).toEqual([expect.stringMatching(/stringData.password is plaintext/)]);
-        expect(found.join("")).not.toContain("hunter2");
-        const mixed = { data: { a: "YQ==", b: "Yg==" } };
-        expect(violations(secretsNotPlaintext(), resourceArgs("kubernetes:core/v1:Secret", mixed, ["data.a"]))).toEqual(
-            [expect.stringMatching(/^data.b is plaintext/)],
+
+    it("flags a plaintext config value in stringData or (base64) data, naming the key, never the value", () => {
+        setStackConfig(stack);
+        const found = violations(
+            secretsNotPlaintext(),
+            resourceArgs("kubernetes:core/v1:Secret", { stringData: { password: "hunter2-plain" } }),
         );
+        expect(found).toEqual([
+            expect.stringMatching(
+                /stringData.password is the plaintext config value app:dbPassword; .*--secret app:dbPassword/,
+            ),
+        ]);
+        expect(found.join("")).not.toContain("hunter2");
+        const nested = { data: { token: Buffer.from("tok-123456").toString("base64") } };
+        expect(violations(secretsNotPlaintext(), resourceArgs("kubernetes:core/v1:Secret", nested))).toEqual([
+            expect.stringMatching(/data.token is the plaintext config value app:settings.token/),
+        ]);
+    });
+
+    it("reads plaintext strings out of structured config, skipping secret keys and short values", () => {
+        const values = plaintextConfigValues({
+            values: { "a:x": JSON.stringify({ deep: { s: "long-enough" }, n: 5, b: "tiny" }), "a:s": "secret-value" },
+            secretKeys: ["a:s"],
+        });
+        expect([...values.entries()]).toEqual([["long-enough", "a:x.deep.s"]]);
     });
 });
 

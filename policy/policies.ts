@@ -14,7 +14,7 @@ import type {
 } from "@pulumi/policy";
 import { MIGRATION_ANNOTATION } from "../components/mesh/render";
 import { istio } from "../components/versions";
-import { holdsSecret, plaintextLeaves } from "./secrets";
+import { currentStackConfig, holdsSecret, plaintextConfigValues } from "./secrets";
 
 export { MIGRATION_ANNOTATION };
 const ISTIO_121_KUBERNETES = istio.kubernetesMinors;
@@ -188,21 +188,34 @@ export function pinnedVersions(enforcementLevel: EnforcementLevel = "mandatory")
     };
 }
 
+/** Secret values as the program gave them: stringData as is, data base64-decoded. */
+function secretValues(props: Props): { key: string; value: string }[] {
+    const out: { key: string; value: string }[] = [];
+    for (const [k, v] of Object.entries<unknown>(props.stringData ?? {}))
+        if (typeof v === "string") out.push({ key: `stringData.${k}`, value: v });
+    for (const [k, v] of Object.entries<unknown>(props.data ?? {})) {
+        if (typeof v === "string") out.push({ key: `data.${k}`, value: Buffer.from(v, "base64").toString("utf8") });
+    }
+    return out;
+}
+
 export function secretsNotPlaintext(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
     return {
         name: "kvmesh-secret-data-is-secret",
         description:
-            "A Kubernetes Secret's data comes from Pulumi secrets, so it is encrypted in state, never plaintext from config.",
+            "No Kubernetes Secret carries a value that sits in plaintext in the stack config; set such values with `pulumi config set --secret`.",
         enforcementLevel,
         validateResource: (args, report) => {
             if (args.type !== "kubernetes:core/v1:Secret") return;
-            const leaks = ["data", "stringData"].flatMap((field) =>
-                plaintextLeaves(args.props, field, args.props[field]),
-            );
-            if (leaks.length > 0) {
-                report(
-                    `${leaks.join(", ")} ${leaks.length === 1 ? "is" : "are"} plaintext; wrap the value in pulumi.secret() or read it with config.requireSecret().`,
-                );
+            // pulumi-kubernetes encrypts Secret data in state whatever its source, so the leak to
+            // catch is the source: a value typed into Pulumi.<stack>.yaml without --secret.
+            const plaintext = plaintextConfigValues(currentStackConfig());
+            for (const { key, value } of secretValues(args.props)) {
+                const from = plaintext.get(value);
+                if (from)
+                    report(
+                        `${key} is the plaintext config value ${from}; store it with \`pulumi config set --secret ${from.split(".")[0]}\` and read it with requireSecret.`,
+                    );
             }
         },
     };

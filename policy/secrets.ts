@@ -1,10 +1,10 @@
 /**
- * Which properties of a resource were Pulumi secrets.
- *
- * @pulumi/policy unwraps secrets before validation policies see a resource's properties, so a
- * policy cannot tell `pulumi.secret(x)` from a plaintext `x`. The engine does send them marked,
- * so this module wraps the SDK's deserializer (pinned version, covered by the engine tests) to
- * record the paths of secret values on the properties object, out of sight of other policies.
+ * What validation policies cannot see through @pulumi/policy's API, recorded from what the
+ * engine does send (both hooks wrap pinned dependencies and are covered by the engine tests):
+ *  - which properties were Pulumi secrets: the SDK unwraps them before policies run, so this
+ *    wraps its deserializer and records the secret paths on the properties object;
+ *  - the stack's config and which keys are secret: the engine sends them in ConfigureStack,
+ *    of which @pulumi/policy keeps only the tags.
  */
 const SECRET_PATHS = Symbol.for("kvmesh.secretPaths");
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -37,15 +37,6 @@ export function holdsSecret(props: object, path: string): boolean {
     return isSecretAt(props, path) || secretPathsOf(props).some((p) => p.startsWith(`${path}.`));
 }
 
-/** Paths of the leaf values under `path` that are not covered by a secret. */
-export function plaintextLeaves(props: object, path: string, value: unknown): string[] {
-    if (value === undefined || value === null || isSecretAt(props, path)) return [];
-    if (typeof value !== "object") return [path];
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
-        plaintextLeaves(props, `${path}.${k}`, v),
-    );
-}
-
 let installed = false;
 /** Wrap @pulumi/policy's deserializer so validation policies can ask `isSecretAt`. */
 export function recordSecretPaths(): void {
@@ -58,4 +49,73 @@ export function recordSecretPaths(): void {
     const original = deserialize.deserializeProperties;
     deserialize.deserializeProperties = (struct, proxySecrets) =>
         withSecretPaths(original(struct, proxySecrets), findSecretPaths(struct.toJavaScript()));
+}
+
+export interface StackConfig {
+    /** Every config value of the stack being previewed, e.g. "kvmesh:nodes" -> JSON text. */
+    values: Record<string, string>;
+    secretKeys: string[];
+}
+
+let stackConfig: StackConfig = { values: {}, secretKeys: [] };
+
+export function currentStackConfig(): StackConfig {
+    return stackConfig;
+}
+
+/** For unit tests: the config a policy sees. */
+export function setStackConfig(config: StackConfig): void {
+    stackConfig = config;
+}
+
+/**
+ * Every plaintext (non-secret) config string, including strings nested in structured values,
+ * with the key it came from. Short strings (booleans, sizes) would only produce noise.
+ */
+export function plaintextConfigValues(config: StackConfig, minLength = 6): Map<string, string> {
+    const out = new Map<string, string>();
+    const visit = (key: string, v: unknown) => {
+        if (typeof v === "string") {
+            if (v.length >= minLength) out.set(v, key);
+        } else if (v && typeof v === "object") {
+            for (const [k, x] of Object.entries(v)) visit(`${key}.${k}`, x);
+        }
+    };
+    for (const [key, text] of Object.entries(config.values)) {
+        if (config.secretKeys.includes(key)) continue;
+        let parsed: unknown = text;
+        try {
+            parsed = JSON.parse(text);
+        } catch {
+            parsed = text;
+        }
+        visit(key, parsed);
+    }
+    return out;
+}
+
+let configHooked = false;
+/** Capture ConfigureStack's config before @pulumi/policy's handler drops it. */
+export function recordStackConfig(): void {
+    if (configHooked) return;
+    configHooked = true;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
+    const addService = grpc.Server.prototype.addService;
+    grpc.Server.prototype.addService = function (service, implementation) {
+        type ConfigureCall = { request: { getConfigMap(): Map<string, string>; getConfigSecretKeysList(): string[] } };
+        const configure = implementation.configureStack as ((call: ConfigureCall, cb: unknown) => void) | undefined;
+        if (configure) {
+            implementation = {
+                ...implementation,
+                configureStack: (call: ConfigureCall, callback: unknown) => {
+                    const values: Record<string, string> = {};
+                    call.request.getConfigMap().forEach((v: string, k: string) => (values[k] = v));
+                    stackConfig = { values, secretKeys: call.request.getConfigSecretKeysList() };
+                    configure(call, callback);
+                },
+            };
+        }
+        return addService.call(this, service, implementation);
+    };
 }

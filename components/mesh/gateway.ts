@@ -58,7 +58,12 @@ export class IngressGateway extends pulumi.ComponentResource {
         this.service = new k8s.core.v1.Service(
             `${name}-service`,
             {
-                metadata,
+                metadata: {
+                    ...metadata,
+                    // ServiceLB publishes the node addresses asynchronously; readiness is carried by
+                    // the Deployment, so an update does not block on the load balancer status.
+                    annotations: { "pulumi.com/skipAwait": "true" },
+                },
                 spec: {
                     // k3s's ServiceLB binds these ports on the nodes (Traefik is disabled for it).
                     type: "LoadBalancer",
@@ -70,7 +75,6 @@ export class IngressGateway extends pulumi.ComponentResource {
                     ],
                 },
             },
-            // ServiceLB needs no cloud load balancer; do not wait for an external IP to appear.
             child({ dependsOn: args.dependsOn }),
         );
         this.deployment = new k8s.apps.v1.Deployment(
