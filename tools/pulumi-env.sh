@@ -9,7 +9,7 @@
 #   pulumi-resource-pulumi-nodejs). KVMESH_USE_SYSTEM_PULUMI=1 requires the PATH
 #   one, =0 always uses the pinned one.
 # - Provider plugins: ensures the groups in KVMESH_PULUMI_PROVIDER_GROUPS
-#   (default "pulumi-kubernetes"); each writes bin/pulumi-plugins.txt lines
+#   (default "pulumi-kubernetes command-provider"); each writes bin/pulumi-plugins.txt lines
 #   "KIND NAME VERSION". KVMESH_PULUMI_PLUGINS selects how the engine finds them:
 #     install (default): `pulumi plugin install KIND NAME VERSION --file BIN`
 #       into $PULUMI_HOME/plugins (default ~/.pulumi; offline, once per build),
@@ -64,7 +64,7 @@ kvmesh_pulumi_env() {
 		n_cli=1
 	fi
 	# shellcheck disable=SC2206 # word-splitting a space-separated list is intended
-	groups+=(${KVMESH_PULUMI_PROVIDER_GROUPS:-pulumi-kubernetes})
+	groups+=(${KVMESH_PULUMI_PROVIDER_GROUPS:-pulumi-kubernetes command-provider})
 
 	out=$("$tools_dir/ensure.sh" "${groups[@]}") || return 1
 	while IFS= read -r line; do
