@@ -57,6 +57,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             namespace: pulumi.Input<string>,
             values: object,
             deps: pulumi.Resource[],
+            extra: Partial<k8s.helm.v3.ReleaseArgs> = {},
         ) =>
             new k8s.helm.v3.Release(
                 `${name}-${chart}`,
@@ -68,11 +69,13 @@ export class IstioMesh extends pulumi.ComponentResource {
                     timeout: 600,
                     atomic: false,
                     cleanupOnFail: true,
+                    ...extra,
                 },
                 child({ dependsOn: deps }),
             );
 
-        this.base = release("base", "istio-base", istioNs.metadata.name, baseValues(), []);
+        // CRDs come from the chart's templates (base.enableCRDTemplates), not its crds/ directory.
+        this.base = release("base", "istio-base", istioNs.metadata.name, baseValues(), [], { skipCrds: true });
         this.istiod = release("istiod", "istiod", istioNs.metadata.name, istiodValues(mesh), [this.base]);
         if (mesh.gateway.enabled) {
             const gatewayNs = new k8s.core.v1.Namespace(

@@ -42,7 +42,13 @@ const pdbEnabled = (w: { replicas: number; podDisruptionBudget?: boolean }) => w
 export const pinnedGlobal = () => ({ hub: versions.istio.hub, tag: versions.istio.version });
 
 export function baseValues(): Record<string, unknown> {
-    return { defaultRevision: "default", global: { istioNamespace: ISTIO_NAMESPACE } };
+    return {
+        defaultRevision: "default",
+        global: { istioNamespace: ISTIO_NAMESPACE },
+        // CRDs as release templates, not Helm's crds/ directory: Helm never upgrades or deletes
+        // crds/, so a version bump would keep stale schemas and a destroy would leave them.
+        base: { enableCRDTemplates: true },
+    };
 }
 
 export function istiodValues(mesh: MeshConfig): Record<string, unknown> {

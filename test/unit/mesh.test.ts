@@ -20,6 +20,9 @@ describe("Istio 1.21.6 releases", () => {
             expect(rel.repositoryOpts).toEqual({ repo: "https://istio-release.storage.googleapis.com/charts" });
         }
         expect(releases.base.namespace).toBe("istio-system");
+        // CRDs as templates, so chart upgrades update them and a destroy removes them.
+        expect(releases.base.values.base.enableCRDTemplates).toBe(true);
+        expect(releases.base.skipCrds).toBe(true);
         expect(releases.istiod.namespace).toBe("istio-system");
         expect(releases.istiod.values.global.hub).toBe("docker.io/istio");
         expect(releases.istiod.values.global.tag).toBe("1.21.6");
