@@ -8,10 +8,11 @@
 #   - creates the dev stack when missing, with a throwaway SSH key for it alone;
 #   - without network, points the Istio chart source at the charts in the Go module cache.
 # Extra arguments go to `pulumi preview` (e.g. --json). Dev-only passphrase: kvmesh-dev-only.
+# KVMESH_WORKDIR moves .kvmesh/ elsewhere (tests); KVMESH_OFFLINE=1/0 skips the network probe.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
-work=$root/.kvmesh
+work=${KVMESH_WORKDIR:-$root/.kvmesh}
 mkdir -p "$work/dev" "$work/backend"
 log() { printf 'preview: %s\n' "$*" >&2; }
 
@@ -32,7 +33,7 @@ export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-kvmesh-dev-only}
 
 # 4. A throwaway SSH key for the dev stack only.
 if [[ ! -f $work/dev/id_ed25519 ]]; then
-    log "generating a throwaway SSH key for the dev stack in .kvmesh/dev/"
+    log "generating a throwaway SSH key for the dev stack in $work/dev/"
     ssh-keygen -q -t ed25519 -N "" -C "kvmesh dev stack (throwaway)" -f "$work/dev/id_ed25519"
 fi
 
@@ -42,8 +43,16 @@ if ! pulumi stack select dev --non-interactive 2>/dev/null; then
     pulumi stack init dev --non-interactive >&2
 fi
 
-# 6. Istio charts: the official repository when reachable, else the Go module cache.
-config_file=$root/Pulumi.dev.yaml
+# 6. The effective config: the committed Pulumi.dev.yaml plus local overrides, kept in the work
+#    directory so the repository stays untouched.
+config_file=$work/Pulumi.dev.effective.yaml
+cp Pulumi.dev.yaml "$config_file"
+set_config() { pulumi config set --config-file "$config_file" --path "$1" "$2" --non-interactive; }
+if [[ $work != "$root/.kvmesh" ]]; then
+    set_config kvmesh:ssh.privateKeyFile "$work/dev/id_ed25519"
+    set_config kvmesh:ssh.publicKeyFile "$work/dev/id_ed25519.pub"
+fi
+# Istio charts: the official repository when reachable, else the Go module cache.
 offline=${KVMESH_OFFLINE:-auto}
 if [[ $offline == auto ]]; then
     if curl -fsS --max-time 5 -o /dev/null https://istio-release.storage.googleapis.com/charts/index.yaml 2>/dev/null; then
@@ -55,9 +64,7 @@ fi
 if [[ $offline == 1 ]]; then
     charts=$(bash tools/istio/charts-dir.sh)
     log "offline: Istio charts from $charts"
-    config_file=$work/Pulumi.dev.offline.yaml
-    cp Pulumi.dev.yaml "$config_file"
-    pulumi config set --config-file "$config_file" --path kvmesh:mesh.chartSource.path "$charts" --non-interactive
+    set_config kvmesh:mesh.chartSource.path "$charts"
 fi
 
 # 7. The preview.
