@@ -37,6 +37,15 @@ export class K3sCluster extends pulumi.ComponentResource {
         const joinUrl = `https://${this.apiEndpoint}:${K3S_PORT}`;
         const tlsSans = [...new Set([this.apiEndpoint, ...servers.map((s) => s.address)])];
 
+        // Steps on a node run again on a rebuilt machine (its readiness step has a new id), and a
+        // replaced step is cleaned up before it is redone, so an uninstall never follows an install.
+        const onNode = (node: ClusterNode, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
+            parent: this,
+            deletedWith: node.machine,
+            deleteBeforeReplace: true,
+            ...extra,
+            dependsOn: [node.ready, ...((extra.dependsOn as pulumi.Resource[] | undefined) ?? [])],
+        });
         const firewalls = new Map<string, command.remote.Command>();
         if (cfg.firewall.enabled) {
             for (const node of args.nodes) {
@@ -60,8 +69,9 @@ export class K3sCluster extends pulumi.ComponentResource {
                                 }),
                             },
                             delete: node.machine ? undefined : { file: "firewall-disable.sh" },
+                            triggers: [node.ready.id],
                         },
-                        { parent: this, dependsOn: [node.ready], deletedWith: node.machine },
+                        onNode(node),
                     ),
                 );
             }
@@ -78,8 +88,9 @@ export class K3sCluster extends pulumi.ComponentResource {
                     stdin: this.token,
                     secretStdout: true,
                     create: { file: "k3s-token.sh" },
+                    triggers: [node.ready.id],
                 },
-                { parent: this, dependsOn: [node.ready, ...after], deletedWith: node.machine },
+                onNode(node, { dependsOn: after }),
             );
 
         const install = (node: ClusterNode, after: pulumi.Resource[]) =>
@@ -112,13 +123,12 @@ export class K3sCluster extends pulumi.ComponentResource {
                     },
                     // VMs kvmesh owns are simply deleted; machines it does not own are cleaned up.
                     delete: node.machine ? undefined : { file: "k3s-uninstall.sh" },
+                    triggers: [node.ready.id],
                 },
-                {
-                    parent: this,
-                    dependsOn: [node.ready, ...(firewalls.has(node.name) ? [firewalls.get(node.name)!] : []), ...after],
-                    deletedWith: node.machine,
+                onNode(node, {
+                    dependsOn: [...(firewalls.has(node.name) ? [firewalls.get(node.name)!] : []), ...after],
                     customTimeouts: { create: "20m", update: "20m" },
-                },
+                }),
             );
 
         const firstInstall = install(first, []);

@@ -40,6 +40,16 @@ describe("k3s on the dev stack", () => {
         }
     });
 
+    it("redoes every step on a rebuilt machine (keyed to its readiness step), cleaning up before redoing", async () => {
+        const { recorder } = await runProgram(devValues());
+        for (const step of ["firewall", "token", "k3s"]) {
+            const r = recorder.named(`cluster-worker-1-${step}`);
+            expect(r.inputs.triggers, step).toEqual(["worker-1-ready-id"]);
+            expect(r.deleteBeforeReplace, step).toBe(true);
+        }
+        expect(recorder.named("cluster-credentials").inputs.triggers).toEqual(["cluster-cp-1-k3s-id"]);
+    });
+
     it("hands joining nodes the token on stdin of a non-logging command, never on a command line", async () => {
         const { recorder } = await runProgram(devValues());
         const token = recorder.named("cluster-worker-1-token");
