@@ -63,9 +63,11 @@ JS
 "$root/node_modules/.bin/tsc" -p "$here/tsconfig.json"
 
 tmp=$outdir/.pulumi-resource-command.tmp
+# ssh2's optional native crypto (built only if npm ran its install script) stays out of the bundle;
+# ssh2 falls back to pure JavaScript when it is missing.
 "$root/node_modules/.bin/esbuild" "$here/main.ts" \
 	--bundle --platform=node --target=node20 --format=cjs \
-	--external:cpu-features --legal-comments=none --log-level=warning \
+	--external:cpu-features --external:*.node --legal-comments=none --log-level=warning \
 	--banner:js='#!/usr/bin/env node' \
 	--outfile="$tmp"
 chmod 755 "$tmp"

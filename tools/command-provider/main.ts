@@ -23,13 +23,14 @@ function engineAddress(argv: string[]): string | undefined {
     return rest[0];
 }
 
-function main(): void {
+/** Serve a provider the way the engine expects a plugin to. */
+export function serve(makeProvider: (engineAddress?: string) => CommandProvider): void {
     const argv = process.argv.slice(2);
     if (argv[0] === "--version" || argv[0] === "version") {
         process.stdout.write(`${PROVIDER_VERSION}\n`);
         return;
     }
-    const provider = new CommandProvider(engineAddress(argv));
+    const provider = makeProvider(engineAddress(argv));
     const limits = {
         "grpc.max_receive_message_length": 400 * 1024 * 1024,
         "grpc.max_send_message_length": 400 * 1024 * 1024,
@@ -49,4 +50,4 @@ function main(): void {
     );
 }
 
-main();
+if (require.main === module) serve((engine) => new CommandProvider(engine));

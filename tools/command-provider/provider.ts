@@ -57,11 +57,17 @@ const DIFF_KIND: Record<string, provproto.PropertyDiff.Kind> = {
     updateReplace: provproto.PropertyDiff.Kind.UPDATE_REPLACE,
 };
 
+/** What executes a create/update/delete; tests substitute a simulation (test/support). */
+export type CommandRunner = typeof runCommand;
+
 export class CommandProvider {
     readonly log = new EngineLog();
     private readonly running = new Set<AbortController>();
 
-    constructor(engineAddress?: string) {
+    constructor(
+        engineAddress?: string,
+        private readonly runner: CommandRunner = runCommand,
+    ) {
         this.log.setAddress(engineAddress);
     }
 
@@ -81,7 +87,7 @@ export class CommandProvider {
         const abort = new AbortController();
         this.running.add(abort);
         try {
-            return await runCommand(type, commandArgs(type, props), which, command, previous, {
+            return await this.runner(type, commandArgs(type, props), which, command, previous, {
                 urn,
                 log: this.log,
                 signal: abort.signal,
