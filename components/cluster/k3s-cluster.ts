@@ -37,12 +37,13 @@ export class K3sCluster extends pulumi.ComponentResource {
         const joinUrl = `https://${this.apiEndpoint}:${K3S_PORT}`;
         const tlsSans = [...new Set([this.apiEndpoint, ...servers.map((s) => s.address)])];
 
-        // Steps on a node run again on a rebuilt machine (its readiness step has a new id), and a
-        // replaced step is cleaned up before it is redone, so an uninstall never follows an install.
+        // Steps on a node run again on a rebuilt machine (its readiness step has a new id). On a
+        // machine kvmesh does not own, a replaced step is cleaned up before it is redone, so an
+        // uninstall never follows an install. (Not on VMs: there is nothing to clean up, and
+        // deleting first would cascade a replacement into everything that depends on the step.)
         const onNode = (node: ClusterNode, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
             parent: this,
-            deletedWith: node.machine,
-            deleteBeforeReplace: true,
+            deleteBeforeReplace: node.machine === undefined,
             ...extra,
             dependsOn: [node.ready, ...((extra.dependsOn as pulumi.Resource[] | undefined) ?? [])],
         });
@@ -139,9 +140,13 @@ export class K3sCluster extends pulumi.ComponentResource {
                 connection: first.connection,
                 create: { file: "k3s-credentials.sh" },
                 secretStdout: true,
-                triggers: [firstInstall.id],
+                // Re-read only for a new cluster (a new data volume on the first server). A rebuilt
+                // VM on the same volume keeps etcd and the certificates, so the token and the
+                // kubeconfig stay known and the Kubernetes provider, and everything it manages,
+                // are not replaced.
+                triggers: [first.dataVolume.id],
             },
-            { parent: this, deletedWith: first.machine },
+            { parent: this, dependsOn: [firstInstall] },
         );
         const parsed = credentials.stdout.apply(parseCredentials);
         this.token = pulumi.secret(parsed.token);
@@ -161,7 +166,8 @@ export class K3sCluster extends pulumi.ComponentResource {
             this.installs.push(install(agent, [writeToken(agent, [])]));
         }
 
-        this.deletionAnchor = firstInstall;
+        // The cluster's state lives on the first server's data volume: when it goes, the cluster goes.
+        this.deletionAnchor = first.dataVolume;
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             { kubeconfig: this.kubeconfig, enableServerSideApply: true },

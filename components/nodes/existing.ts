@@ -22,6 +22,7 @@ export class ExistingNode extends pulumi.ComponentResource implements ClusterNod
     public readonly labels: Record<string, string>;
     public readonly connection: pulumi.Output<Connection>;
     public readonly dataMount = DATA_MOUNT;
+    public readonly dataVolume: command.remote.Command;
     public readonly booted: command.remote.Command;
     public readonly ready: command.remote.Command;
 
@@ -60,6 +61,7 @@ export class ExistingNode extends pulumi.ComponentResource implements ClusterNod
             // Pointing at another device means another disk: release the old mount first.
             { parent: this, dependsOn: [this.booted], replaceOnChanges: ["create"], deleteBeforeReplace: true },
         );
+        this.dataVolume = this.ready;
         this.registerOutputs({ address: this.address });
     }
 }

@@ -253,12 +253,7 @@ export class KvmNode extends pulumi.ComponentResource implements ClusterNode {
                 create: { file: "node-ready.sh", env: { DATA_MOUNT } },
                 triggers: [this.domain.id],
             },
-            {
-                parent: this,
-                replaceOnChanges: ["triggers"],
-                deletedWith: this.domain,
-                customTimeouts: { create: "30m", update: "30m" },
-            },
+            { parent: this, replaceOnChanges: ["triggers"], customTimeouts: { create: "30m", update: "30m" } },
         );
         this.registerOutputs({ address: this.address, domainName: this.domainName });
     }

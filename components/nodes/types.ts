@@ -17,9 +17,13 @@ export interface ClusterNode {
      */
     readonly ready: pulumi.CustomResource;
     /**
-     * The resource whose deletion takes the whole machine with it (the VM), if kvmesh owns the
-     * machine. Commands on the node use it as `deletedWith`, so destroy does not SSH into a VM
-     * that is being deleted anyway.
+     * The data volume, which holds the cluster's state (etcd, k3s certificates): a rebuilt VM on
+     * the same volume is the same cluster member, a new volume is not.
+     */
+    readonly dataVolume: pulumi.CustomResource;
+    /**
+     * The VM, when kvmesh owns the machine: steps on such a node need no delete command, the
+     * machine goes with its VM. Machines kvmesh does not own are cleaned up step by step.
      */
     readonly machine?: pulumi.Resource;
 }

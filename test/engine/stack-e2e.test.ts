@@ -93,6 +93,25 @@ describe("the provisioned dev stack, hosts simulated, Kubernetes real", { timeou
         stack.ok(["preview", "--expect-no-changes"]);
     });
 
+    it("rebuilding the first server keeps the cluster: credentials not re-read, no in-cluster object replaced", () => {
+        stack.configure((c) => {
+            c["kvmesh:nodes"][1].diskGiB = 40;
+            c["kvmesh:nodes"][0].memoryMiB = 8192;
+        });
+        const preview = previewJson(stack.ok(["preview", "--json"]));
+        const changed = preview.steps.filter((s: any) => s.op !== "same").map((s: any) => nameOf(s.urn));
+        expect([...new Set(changed)].sort()).toEqual([
+            "cluster-cp-1-firewall",
+            "cluster-cp-1-k3s",
+            "cp-1-domain",
+            "cp-1-ready",
+        ]);
+        stack.ok(["up", "--yes", "--skip-preview"]);
+        const log = stack.takeHostLog().map((l) => `${l.which} ${nameOf(l.urn)}`);
+        expect(log).toContain("create cluster-cp-1-k3s");
+        expect(log).not.toContain("create cluster-credentials");
+    });
+
     it("destroy deletes every VM and volume, and leaves in-cluster objects to go with the cluster", () => {
         stack.ok(["destroy", "--yes", "--skip-preview"]);
         const log = stack.takeHostLog();

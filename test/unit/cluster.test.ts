@@ -36,18 +36,27 @@ describe("k3s on the dev stack", () => {
             const k3s = recorder.named(`cluster-${node}-k3s`);
             expect(k3s.dependencies).toContain(recorder.named(`${node}-ready`).urn);
             expect(k3s.dependencies).toContain(recorder.named(`cluster-${node}-firewall`).urn);
-            expect(k3s.deletedWith).toBe(recorder.named(`${node}-domain`).urn);
+            // Nothing on a VM needs a delete command: the VM's deletion takes it along.
+            expect(k3s.inputs.delete, node).toBeUndefined();
         }
     });
 
-    it("redoes every step on a rebuilt machine (keyed to its readiness step), cleaning up before redoing", async () => {
-        const { recorder } = await runProgram(devValues());
+    it("redoes every step on a rebuilt machine (keyed to its readiness step); on a rented one, cleans up first", async () => {
+        const { recorder } = await runProgram(haValues());
         for (const step of ["firewall", "token", "k3s"]) {
-            const r = recorder.named(`cluster-worker-1-${step}`);
-            expect(r.inputs.triggers, step).toEqual(["worker-1-ready-id"]);
-            expect(r.deleteBeforeReplace, step).toBe(true);
+            const vm = recorder.named(`cluster-worker-1-${step}`);
+            expect(vm.inputs.triggers, step).toEqual(["worker-1-ready-id"]);
+            // Replacing create-first keeps replacements from cascading into dependents.
+            expect(vm.deleteBeforeReplace, step).toBe(false);
+            const rented = recorder.named(`cluster-vps-1-${step}`);
+            expect(rented.inputs.triggers, step).toEqual(["vps-1-data-id"]);
+            expect(rented.deleteBeforeReplace, step).toBe(true);
         }
-        expect(recorder.named("cluster-credentials").inputs.triggers).toEqual(["cluster-cp-1-k3s-id"]);
+        // Credentials are re-read for a new cluster (new data volume), not for a rebuilt VM.
+        const creds = recorder.named("cluster-credentials");
+        expect(creds.inputs.triggers).toEqual(["cp-1-data-id"]);
+        expect(creds.deletedWith).toBe("");
+        expect(creds.dependencies).toContain(recorder.named("cluster-cp-1-k3s").urn);
     });
 
     it("hands joining nodes the token on stdin of a non-logging command, never on a command line", async () => {
@@ -117,7 +126,6 @@ describe("k3s on the HA layout (3 servers, 5 agents)", () => {
     it("uninstalls k3s from the rented VPS on destroy, but not from VMs that are deleted anyway", async () => {
         const { recorder } = await runProgram(haValues());
         expect(recorder.named("cluster-vps-1-k3s").inputs.delete).toContain("k3s removed");
-        expect(recorder.named("cluster-vps-1-k3s").deletedWith).toBe("");
         expect(recorder.named("cluster-worker-1-k3s").inputs.delete).toBeUndefined();
     });
 

@@ -207,7 +207,8 @@ describe("deletion", () => {
 
     it("skips deleting in-cluster objects one by one when the cluster goes with the stack", async () => {
         const { recorder } = await runProgram(devValues());
-        const anchor = recorder.named("cluster-cp-1-k3s").urn;
+        // The cluster's state is on the first server's data volume; a rebuilt VM keeps it.
+        const anchor = recorder.named("cp-1-data").urn;
         const objects = inCluster(recorder);
         expect(objects.length).toBeGreaterThan(10);
         for (const obj of objects) expect(obj.deletedWith, obj.name).toBe(anchor);

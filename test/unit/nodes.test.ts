@@ -84,12 +84,13 @@ describe("nodes on the dev stack (1 hypervisor, 3 libvirt nodes)", () => {
         }
     });
 
-    it("waits for the node itself after the domain exists, with dial retries, and skips it on destroy", async () => {
+    it("waits for the node itself after the domain exists, with dial retries, and redoes that on a new VM", async () => {
         const { recorder } = await runProgram(devValues());
         const ready = recorder.named("worker-2-ready");
         const domain = recorder.named("worker-2-domain");
         expect(ready.dependencies).toContain(domain.urn);
-        expect(ready.deletedWith).toBe(domain.urn);
+        expect(ready.inputs.triggers).toEqual(["worker-2-domain-id"]);
+        expect(ready.inputs.delete).toBeUndefined();
         expect(ready.inputs.create).toContain("cloud-init status --wait");
         const connection = unwrapSecret(ready.inputs.connection);
         expect(connection.host).toBe("192.0.2.23");
