@@ -110,9 +110,13 @@ export function findRisks(preview: PreviewJson): Risk[] {
                     resource: name,
                     detail: `NVMe data volume ${verb}: etcd, images and PVs on it are lost`,
                 });
-            else if (/-domain$/.test(name)) risks.push({ kind: "data-loss", resource: name, detail: `VM ${verb}` });
-            else if (/-root$/.test(name))
-                risks.push({ kind: "data-loss", resource: name, detail: `root disk ${verb}` });
+            else if (/-domain$/.test(name)) {
+                const back = replaced ? " and comes back from a fresh root disk" : "";
+                risks.push({ kind: "data-loss", resource: name, detail: `VM ${verb}: the node goes down${back}` });
+            } else if (/-root$/.test(name)) {
+                const detail = `root disk ${verb}: anything written outside the data volume is lost`;
+                risks.push({ kind: "data-loss", resource: name, detail });
+            }
         }
         if (gone && type === "kubernetes:core/v1:PersistentVolumeClaim") {
             risks.push({ kind: "data-loss", resource: name, detail: `PersistentVolumeClaim ${verb}` });
@@ -259,7 +263,8 @@ export function renderSummary(preview: PreviewJson, limit = COMMENT_LIMIT): stri
     const risks = findRisks(preview);
     const lines: string[] = ["## kvmesh preview", ""];
     const order = ["create", "update", "replace", "delete", "same"];
-    const ops = Object.keys(counts).sort((a, b) => ((order.indexOf(a) + 99) % 99) - ((order.indexOf(b) + 99) % 99));
+    const rank = (op: string) => (order.includes(op) ? order.indexOf(op) : order.length);
+    const ops = Object.keys(counts).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     lines.push("| operation | resources |", "| --- | ---: |", ...ops.map((op) => `| ${op} | ${counts[op]} |`), "");
 
     if (risks.length === 0) {
