@@ -7,7 +7,8 @@ import * as path from "path";
 import { ConcurrentUpdateError, ConfigMap, LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { expiresAt, formatDuration, isExpired, parseTtl } from "./ttl";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+/** The Pulumi project the environments are stacks of (this checkout, unless overridden). */
+export const PROJECT_DIR = process.env.KVMESH_PROJECT_DIR ?? path.resolve(__dirname, "..");
 export const TAG_CREATED = "kvmesh:env-created";
 export const TAG_EXPIRES = "kvmesh:env-expires";
 export const TAG_TEMPLATE = "kvmesh:env-template";
@@ -170,6 +171,52 @@ export interface DownResult {
  * Destroy, retrying a destroy that fails part-way; remove the stack (and its config file) only
  * once its state holds no resources. A missing environment is a no-op.
  */
+/** What tearing down needs from a stack; the Automation API's Stack in real use. */
+export interface Destroyable {
+    destroy(): Promise<void>;
+    /** Resources still in the state, not counting the stack itself and providers. */
+    remaining(): Promise<number>;
+    remove(): Promise<void>;
+}
+
+/**
+ * Destroy, retrying a destroy that fails part-way (a node that is slow to answer, an API server
+ * restarting), and remove the stack only once its state holds no resources. A lock held by
+ * another run is not retried: it is reported.
+ */
+export async function destroyAndRemove(
+    name: string,
+    target: Destroyable,
+    opts: EnvOptions & { backoffMs?: number },
+): Promise<number> {
+    const max = opts.destroyAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+        let failure: Error | undefined;
+        try {
+            await target.destroy();
+        } catch (err) {
+            failure = explain(err, name);
+            if (failure instanceof EnvError) throw failure;
+        }
+        const left = failure ? undefined : await target.remaining();
+        if (left === 0) {
+            await target.remove();
+            return attempt;
+        }
+        const why = failure ? failure.message.split("\n").slice(-3).join(" ") : `${left} resource(s) remain`;
+        if (attempt >= max) {
+            throw new EnvError(
+                `destroying ${name} failed after ${attempt} attempt(s); the stack is kept so nothing is orphaned: ${why}`,
+            );
+        }
+        opts.progress(`destroy of ${name} incomplete (attempt ${attempt}/${max}: ${why}); retrying`);
+        await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 2_000) * attempt));
+    }
+}
+
+/**
+ * Destroy the environment and remove its stack and config; a missing environment is a no-op.
+ */
 export async function downEnv(name: string, opts: EnvOptions): Promise<DownResult> {
     checkEnvName(name);
     const ws = await workspace();
@@ -178,34 +225,17 @@ export async function downEnv(name: string, opts: EnvOptions): Promise<DownResul
         return { name, existed: false, attempts: 0 };
     }
     const stack = await Stack.select(name, ws);
-    const max = opts.destroyAttempts ?? 3;
-    let attempt = 0;
-    for (;;) {
-        attempt++;
-        try {
-            await stack.destroy({ onOutput: opts.progress, color: "never" });
-        } catch (err) {
-            const explained = explain(err, name);
-            if (explained instanceof EnvError || attempt >= max) {
-                throw new EnvError(
-                    `destroying ${name} failed after ${attempt} attempt(s); the stack is kept so nothing is orphaned: ${explained.message.split("\n").slice(-3).join(" ")}`,
-                );
-            }
-            opts.progress(`destroy of ${name} failed (attempt ${attempt}/${max}); retrying`);
-            await new Promise((r) => setTimeout(r, 2_000 * attempt));
-            continue;
-        }
-        const left = await remainingResources(stack);
-        if (left === 0) break;
-        if (attempt >= max)
-            throw new EnvError(
-                `${name} still holds ${left} resource(s) after ${attempt} destroy attempt(s); the stack is kept`,
-            );
-        opts.progress(`${left} resource(s) of ${name} remain after destroy; retrying`);
-    }
-    await ws.removeStack(name);
+    const attempts = await destroyAndRemove(
+        name,
+        {
+            destroy: async () => void (await stack.destroy({ onOutput: opts.progress, color: "never" })),
+            remaining: () => remainingResources(stack),
+            remove: () => ws.removeStack(name),
+        },
+        opts,
+    );
     opts.progress(`environment ${name} destroyed and removed`);
-    return { name, existed: true, attempts: attempt };
+    return { name, existed: true, attempts };
 }
 
 async function remainingResources(stack: Stack): Promise<number> {

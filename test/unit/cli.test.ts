@@ -1,6 +1,6 @@
 /** The CLI's argument handling and TTL arithmetic (no engine needed). */
 import { describe, expect, it } from "vitest";
-import { checkEnvName } from "../../cli/env";
+import { checkEnvName, destroyAndRemove } from "../../cli/env";
 import { run } from "../../cli/main";
 import { expiresAt, formatDuration, isExpired, parseTtl } from "../../cli/ttl";
 
@@ -89,5 +89,56 @@ describe("command line", () => {
         expect(checkEnvName("pr-123")).toBe("pr-123");
         expect(() => checkEnvName("-x")).toThrow();
         expect(() => checkEnvName("a".repeat(41))).toThrow();
+    });
+});
+
+describe("tearing an environment down", () => {
+    const fake = (outcomes: ("fail" | "locked" | number)[]) => {
+        const calls: string[] = [];
+        let i = 0;
+        let left = 0;
+        return {
+            calls,
+            target: {
+                destroy: async () => {
+                    const o = outcomes[i++];
+                    calls.push("destroy");
+                    if (o === "fail") throw new Error("error: update failed\nnode worker-1 unreachable");
+                    if (o === "locked") throw new Error("error: the stack is currently locked by 1 lock(s)");
+                    left = o;
+                },
+                remaining: async () => left,
+                remove: async () => void calls.push("remove"),
+            },
+        };
+    };
+    const opts = { progress: () => undefined, backoffMs: 1 };
+
+    it("retries a destroy that failed part-way, then removes the stack", async () => {
+        const f = fake(["fail", 0]);
+        expect(await destroyAndRemove("pr-1", f.target, opts)).toBe(2);
+        expect(f.calls).toEqual(["destroy", "destroy", "remove"]);
+    });
+
+    it("retries while resources remain", async () => {
+        const f = fake([2, 0]);
+        expect(await destroyAndRemove("pr-1", f.target, opts)).toBe(2);
+        expect(f.calls).toEqual(["destroy", "destroy", "remove"]);
+    });
+
+    it("never removes a stack that still holds resources", async () => {
+        const f = fake(["fail", "fail", 1]);
+        await expect(destroyAndRemove("pr-1", f.target, opts)).rejects.toThrow(
+            /failed after 3 attempt\(s\); the stack is kept/,
+        );
+        expect(f.calls).not.toContain("remove");
+    });
+
+    it("reports another run's lock instead of retrying", async () => {
+        const f = fake(["locked", 0]);
+        await expect(destroyAndRemove("pr-1", f.target, opts)).rejects.toThrow(
+            /environment 'pr-1' is locked by another run/,
+        );
+        expect(f.calls).toEqual(["destroy"]);
     });
 });
