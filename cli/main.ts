@@ -27,7 +27,8 @@ export function buildCli(io: CliIo): Command {
         .command("preview-summary")
         .description("turn `pulumi preview --json` (on stdin) into Markdown for reviewers")
         .option("--limit <chars>", "maximum length of the output", String(COMMENT_LIMIT))
-        .action((o: { limit: string }) => {
+        .option("--events <file>", "the engine's event log (pulumi preview --event-log FILE), for policy violations")
+        .action((o: { limit: string; events?: string }) => {
             const text = io.stdin();
             let preview;
             try {
@@ -35,7 +36,8 @@ export function buildCli(io: CliIo): Command {
             } catch {
                 throw new EnvError("stdin is not JSON; pipe `pulumi preview --json` into this command");
             }
-            io.stdout(renderSummary(preview, Number(o.limit)) + "\n");
+            const events = o.events ? fs.readFileSync(o.events, "utf8") : undefined;
+            io.stdout(renderSummary(preview, Number(o.limit), events) + "\n");
         });
 
     const env = program.command("env").description("ephemeral copies of the environment, each with a TTL");

@@ -44,13 +44,13 @@ export const COMMENT_LIMIT = 65_536;
 const REPLACING = new Set(["replace", "create-replacement", "delete-replaced"]);
 const DELETING = new Set(["delete", "delete-replaced", "discard", "discard-replaced"]);
 const LABELS: Record<RiskKind, string> = {
+    policy: "Policy violations",
     "data-loss": "Data loss",
     "control-plane": "Control plane",
     "mtls-weakened": "mTLS weakened",
     "circuit-breaker-loosened": "Circuit breaker loosened",
     "canary-shift": "Canary weights shifted",
     "version-change": "Version change",
-    policy: "Policy violation",
 };
 
 /** `urn:pulumi:stack::project::parent$type::name` -> { type, name, parents } */
@@ -90,7 +90,37 @@ function collapse(steps: PreviewStep[]): PreviewStep[] {
     return [...byUrn.values()];
 }
 
-export function findRisks(preview: PreviewJson): Risk[] {
+/**
+ * Policy violations. `pulumi preview --json` leaves them out; the engine's event log
+ * (`--event-log FILE`, one JSON event per line) has them as `policyEvent`s.
+ */
+export function policyRisks(eventsJsonl = ""): Risk[] {
+    const out: Risk[] = [];
+    for (const line of eventsJsonl.split("\n")) {
+        if (!line.includes("policyEvent")) continue;
+        let event: Json;
+        try {
+            event = JSON.parse(line).policyEvent;
+        } catch {
+            continue;
+        }
+        if (!event) continue;
+        const message =
+            String(event.message ?? "")
+                .trim()
+                .split("\n")
+                .pop() ?? "";
+        out.push({
+            kind: "policy",
+            resource: event.resourceUrn ? parseUrn(event.resourceUrn).name : "stack",
+            detail: `${event.policyName} (${event.enforcementLevel}): ${message.slice(0, 300)}`,
+        });
+    }
+    // Mandatory violations first: they block the update.
+    return out.sort((a, b) => Number(!a.detail.includes("(mandatory)")) - Number(!b.detail.includes("(mandatory)")));
+}
+
+export function findRisks(preview: PreviewJson, events?: string): Risk[] {
     const risks: Risk[] = [];
     for (const step of collapse(preview.steps ?? [])) {
         const { type, name, parents } = parseUrn(step.urn);
@@ -230,12 +260,7 @@ export function findRisks(preview: PreviewJson): Risk[] {
             }
         }
     }
-    for (const d of preview.diagnostics ?? []) {
-        const msg = d.message ?? "";
-        if (d.severity === "error" && /mandatory policy violation|policy violation/i.test(msg)) {
-            risks.push({ kind: "policy", resource: d.urn ? parseUrn(d.urn).name : "stack", detail: firstLine(msg) });
-        }
-    }
+    risks.push(...policyRisks(events));
     return risks;
 }
 
@@ -246,7 +271,6 @@ function seconds(d: unknown): number | undefined {
     return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
-const firstLine = (s: string) => s.trim().split("\n")[0].slice(0, 300);
 
 /** Counts per operation, from the engine's change summary or, failing that, the steps. */
 export function countOperations(preview: PreviewJson): Record<string, number> {
@@ -258,9 +282,9 @@ export function countOperations(preview: PreviewJson): Record<string, number> {
 
 const escapeCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-export function renderSummary(preview: PreviewJson, limit = COMMENT_LIMIT): string {
+export function renderSummary(preview: PreviewJson, limit = COMMENT_LIMIT, events?: string): string {
     const counts = countOperations(preview);
-    const risks = findRisks(preview);
+    const risks = findRisks(preview, events);
     const lines: string[] = ["## kvmesh preview", ""];
     const order = ["create", "update", "replace", "delete", "same"];
     const rank = (op: string) => (order.includes(op) ? order.indexOf(op) : order.length);

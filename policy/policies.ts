@@ -275,9 +275,9 @@ export function commandLogging(enforcementLevel: EnforcementLevel = "mandatory")
         enforcementLevel,
         validateResource: (args, report) => {
             if (args.type !== "command:remote:Command" && args.type !== "command:local:Command") return;
-            const secretInputs = COMMAND_INPUTS.filter(
-                (k) => args.props[k] !== undefined && holdsSecret(args.props, k),
-            );
+            // Only the recorded secret paths are consulted: reading a value that is unknown during
+            // preview (a token not yet read back) would abort the policy.
+            const secretInputs = COMMAND_INPUTS.filter((k) => holdsSecret(args.props, k));
             const logging = args.props.logging ?? "stdoutAndStderr";
             if (secretInputs.length > 0 && logging !== "none") {
                 report(

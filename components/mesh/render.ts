@@ -44,7 +44,8 @@ export const pinnedGlobal = () => ({ hub: versions.istio.hub, tag: versions.isti
 export function baseValues(): Record<string, unknown> {
     return {
         defaultRevision: "default",
-        global: { istioNamespace: ISTIO_NAMESPACE },
+        // base ships no image; the pin still documents (and lets policy check) the Istio release.
+        global: { ...pinnedGlobal(), istioNamespace: ISTIO_NAMESPACE },
         // CRDs as release templates, not Helm's crds/ directory: Helm never upgrades or deletes
         // crds/, so a version bump would keep stale schemas and a destroy would leave them.
         base: { enableCRDTemplates: true },

@@ -119,3 +119,28 @@ describe("the Markdown", () => {
         expect(text).toContain("Truncated");
     });
 });
+
+describe("policy violations from the engine's event log", () => {
+    const events = fs.readFileSync(
+        path.join(ROOT, "test", "fixtures", "previews", "other-team.policy-events.jsonl"),
+        "utf8",
+    );
+
+    it("lists each violation with its policy and level, mandatory first", () => {
+        const found = findRisks({ steps: [] }, events);
+        expect(found.map((r) => r.kind)).toEqual(["policy", "policy", "policy", "policy"]);
+        expect(found.map((r) => `${r.resource} ${r.detail.split(":")[0]}`).sort()).toEqual([
+            "db kvmesh-secret-data-is-secret (mandatory)",
+            "install-key kvmesh-command-secret-logging (mandatory)",
+            "permissive kvmesh-mtls-strict (mandatory)",
+            "reviews-route kvmesh-canary-routes (mandatory)",
+        ]);
+        expect(found.find((r) => r.resource === "reviews-route")?.detail).toMatch(/weights 80\+10 sum to 90, not 100/);
+    });
+
+    it("puts them first in the Markdown", () => {
+        const md = renderSummary(recorded("canary-50-50"), COMMENT_LIMIT, events);
+        expect(md.indexOf("**Policy violations**")).toBeLessThan(md.indexOf("**Canary weights shifted**"));
+        expect(md).not.toContain("typed-in-plaintext");
+    });
+});
