@@ -19,8 +19,8 @@ export default tseslint.config(
         },
     },
     {
-        // Tests poke at recorded engine payloads, which are untyped JSON.
-        files: ["test/**/*.ts", "policy/**/*.test.ts"],
+        // Tests and scripts poke at recorded engine payloads and configs, which are untyped JSON.
+        files: ["test/**/*.ts", "policy/**/*.test.ts", "scripts/**/*.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-non-null-assertion": "off" },
     },
 );
