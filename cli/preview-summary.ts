@@ -271,7 +271,6 @@ function seconds(d: unknown): number | undefined {
     return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
-
 /** Counts per operation, from the engine's change summary or, failing that, the steps. */
 export function countOperations(preview: PreviewJson): Record<string, number> {
     if (preview.changeSummary && Object.keys(preview.changeSummary).length > 0) return { ...preview.changeSummary };
