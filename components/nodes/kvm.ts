@@ -123,51 +123,41 @@ export class KvmNode extends pulumi.ComponentResource implements ClusterNode {
         // A node is rebuilt, never edited in place: a changed image, size or seed replaces it.
         const rebuild = { parent: this, replaceOnChanges: ["create", "triggers"], deleteBeforeReplace: true };
 
-        this.rootDisk = remoteScript(
-            `${name}-root`,
-            {
-                dir: __dirname,
-                connection: hv.connection,
-                create: {
-                    file: "volume-create.sh",
-                    env: {
-                        LIBVIRT_URI: uri,
-                        POOL: libvirt.imagePool,
-                        VOLUME: rootVolume,
-                        CAPACITY_GIB: node.diskGiB,
-                        FORMAT: "qcow2",
-                        BACKING_VOLUME: hv.baseVolume,
+        // A libvirt volume on the hypervisor, removed again on delete (gone already is fine).
+        const volume = (
+            suffix: string,
+            pool: string,
+            volumeName: string,
+            create: Record<string, string | number>,
+            options: pulumi.CustomResourceOptions,
+        ) =>
+            remoteScript(
+                `${name}-${suffix}`,
+                {
+                    dir: __dirname,
+                    connection: hv.connection,
+                    create: {
+                        file: "volume-create.sh",
+                        env: { LIBVIRT_URI: uri, POOL: pool, VOLUME: volumeName, ...create },
                     },
+                    delete: { file: "volume-delete.sh", env: { LIBVIRT_URI: uri, POOL: pool, VOLUME: volumeName } },
                 },
-                delete: {
-                    file: "volume-delete.sh",
-                    env: { LIBVIRT_URI: uri, POOL: libvirt.imagePool, VOLUME: rootVolume },
-                },
-            },
-            { ...rebuild, dependsOn: [hv.baseImage] },
+                { ...rebuild, ...options },
+            );
+        this.rootDisk = volume(
+            "root",
+            libvirt.imagePool,
+            rootVolume,
+            { CAPACITY_GIB: node.diskGiB, FORMAT: "qcow2", BACKING_VOLUME: hv.baseVolume },
+            { dependsOn: [hv.baseImage] },
         );
-
-        this.dataVolume = remoteScript(
-            `${name}-data`,
-            {
-                dir: __dirname,
-                connection: hv.connection,
-                create: {
-                    file: "volume-create.sh",
-                    env: {
-                        LIBVIRT_URI: uri,
-                        POOL: libvirt.dataPool,
-                        VOLUME: dataVolume,
-                        CAPACITY_GIB: node.dataGiB,
-                        FORMAT: "",
-                    },
-                },
-                delete: {
-                    file: "volume-delete.sh",
-                    env: { LIBVIRT_URI: uri, POOL: libvirt.dataPool, VOLUME: dataVolume },
-                },
-            },
-            { ...rebuild, protect: args.protectData },
+        // Raw, in the NVMe pool (no --format: logical pools take none).
+        this.dataVolume = volume(
+            "data",
+            libvirt.dataPool,
+            dataVolume,
+            { CAPACITY_GIB: node.dataGiB, FORMAT: "" },
+            { protect: args.protectData },
         );
 
         const cidr = parseCidr(args.network.cidr);

@@ -33,5 +33,7 @@ export function renderVirtInstallArgs(i: VirtInstallInput): string[] {
         "--graphics", "none",
         "--console", "pty,target_type=serial",
         "--noautoconsole",
+        // Start with the hypervisor (one virt-install call, no separate `virsh autostart`).
+        "--autostart",
     ];
 }

@@ -11,5 +11,4 @@ if virsh_ dominfo "$DOMAIN" >/dev/null 2>&1; then
 fi
 command -v virt-install >/dev/null || { echo "kvmesh: virt-install is missing on $(hostname); install virtinst" >&2; exit 1; }
 virt-install --connect "$LIBVIRT_URI" "$@"
-virsh_ autostart "$DOMAIN" >/dev/null
 echo "domain $DOMAIN created"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create a libvirt volume unless it already exists (a re-run changes nothing).
-# Env: LIBVIRT_URI POOL VOLUME CAPACITY_GIB FORMAT [BACKING_VOLUME]
+# Env: LIBVIRT_URI POOL VOLUME CAPACITY_GIB FORMAT (empty: the pool's default) [BACKING_VOLUME]
 set -euo pipefail
 virsh_() { virsh --quiet --connect "$LIBVIRT_URI" "$@"; }
 
@@ -13,7 +13,8 @@ if virsh_ vol-info --pool "$POOL" "$VOLUME" >/dev/null 2>&1; then
     exit 0
 fi
 
-args=(vol-create-as "$POOL" "$VOLUME" "${CAPACITY_GIB}G" --format "$FORMAT")
+args=(vol-create-as "$POOL" "$VOLUME" "${CAPACITY_GIB}G")
+[[ -n "${FORMAT:-}" ]] && args+=(--format "$FORMAT")
 if [[ -n "${BACKING_VOLUME:-}" ]]; then
     backing_path=$(virsh_ vol-path --pool "$POOL" "$BACKING_VOLUME")
     args+=(--backing-vol "$backing_path" --backing-vol-format qcow2)
