@@ -226,7 +226,7 @@ const serviceSchema = z.strictObject({
 });
 
 /** DESIGN.md seed values: a circuit breaker for payment-service, a 90/10 canary for my-app. */
-const SEED_SERVICES = [
+export const SEED_SERVICES = [
     { name: "payment-service", namespace: "default" },
     {
         name: "my-app",

@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "../test/fixtures/configs";
+import { ROOT, seedServices } from "../test/fixtures/configs";
 import { FullStack } from "../test/support/fullstack";
 
 type Config = Record<string, any>;
@@ -21,23 +21,7 @@ const breaker = (c: Config) => c["kvmesh:mesh"] as Config;
 export const SCENARIOS: Record<string, (c: Config) => void> = {
     "no-change": () => undefined,
     "canary-50-50": (c) => {
-        breaker(c).services = [
-            { name: "payment-service" },
-            {
-                name: "my-app",
-                canary: {
-                    routeName: "my-app-route",
-                    subsets: [
-                        { name: "v1", labels: { version: "v1" } },
-                        { name: "v2", labels: { version: "v2" } },
-                    ],
-                    routes: [
-                        { subset: "v1", weight: 50 },
-                        { subset: "v2", weight: 50 },
-                    ],
-                },
-            },
-        ];
+        breaker(c).services = seedServices([50, 50]);
     },
     "mtls-permissive-migration": (c) => (breaker(c).mtls = { mode: "PERMISSIVE", migration: true }),
     "circuit-breaker-loosened": (c) =>

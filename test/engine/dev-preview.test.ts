@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, devValues } from "../fixtures/configs";
+import { ROOT, devValues, seedServices } from "../fixtures/configs";
 import { TestProject, previewJson, pulumiEnv } from "../support/engine";
 import { runProgram } from "../support/program";
 import { tempDir } from "../support/tools";
@@ -96,21 +96,7 @@ describe("a broken config in the real engine", { timeout: 5 * 60_000 }, () => {
                 publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForKvmeshUnitTestsOnly0000000000000 test",
             };
             config["kvmesh:mesh"] = {
-                services: [
-                    {
-                        name: "my-app",
-                        canary: {
-                            subsets: [
-                                { name: "v1", labels: { version: "v1" } },
-                                { name: "v2", labels: { version: "v2" } },
-                            ],
-                            routes: [
-                                { subset: "v1", weight: 80 },
-                                { subset: "v2", weight: 10 },
-                            ],
-                        },
-                    },
-                ],
+                services: seedServices([80, 10]),
             };
             const file = path.join(project.dir, "Pulumi.broken.yaml");
             const existing = parse(fs.readFileSync(file, "utf8")) ?? {};
@@ -121,7 +107,7 @@ describe("a broken config in the real engine", { timeout: 5 * 60_000 }, () => {
             const r = project.pulumi(["preview", "--stack", "broken"]);
             expect(r.status).not.toBe(0);
             expect(r.stdout + r.stderr).toContain(
-                "kvmesh:mesh.services[0].canary.routes: weights 80+10 sum to 90; they must sum to exactly 100",
+                "kvmesh:mesh.services[1].canary.routes: weights 80+10 sum to 90; they must sum to exactly 100",
             );
             expect(r.stdout + r.stderr).toContain("nothing was created");
             // The program stopped before registering anything but the stack itself.

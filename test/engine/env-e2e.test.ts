@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../fixtures/configs";
+import { localPathVolumes } from "../fixtures/kube";
 import { ControlPlane, TestProject, startControlPlane } from "../support/engine";
 
 const CLI = [
@@ -33,22 +34,8 @@ describe("kvmesh env against a real API server", { timeout: 20 * 60_000 }, () =>
 
     beforeAll(() => {
         cp = startControlPlane("env-e2e");
-        for (const name of ["env-pv-1", "env-pv-2", "env-pv-3"]) {
-            cp.kubectl(
-                ["apply", "-f", "-"],
-                JSON.stringify({
-                    apiVersion: "v1",
-                    kind: "PersistentVolume",
-                    metadata: { name },
-                    spec: {
-                        capacity: { storage: "50Gi" },
-                        accessModes: ["ReadWriteOnce"],
-                        storageClassName: "local-path",
-                        hostPath: { path: `/tmp/${name}` },
-                    },
-                }),
-            );
-        }
+        const pvs = cp.kubectl(["apply", "-f", "-"], localPathVolumes("env-pv", 3));
+        expect(pvs.status, pvs.stderr).toBe(0);
         project = new TestProject("env-e2e");
         project.ok(["stack", "init", "template"]);
         const charts = spawnSync("bash", [path.join(ROOT, "tools", "istio", "charts-dir.sh")], {

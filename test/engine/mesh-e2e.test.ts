@@ -11,32 +11,17 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../fixtures/configs";
+import { ROOT, seedServices } from "../fixtures/configs";
+import { localPathVolumes } from "../fixtures/kube";
 import { ControlPlane, TestProject, previewJson, startControlPlane } from "../support/engine";
 
 const STACK = "e2e";
-const seedServices = (over: { weights?: [number, number]; paymentErrors?: number } = {}) => [
-    {
-        name: "payment-service",
-        namespace: "default",
-        circuitBreaker: over.paymentErrors ? { consecutive5xxErrors: over.paymentErrors } : {},
-    },
-    {
-        name: "my-app",
-        namespace: "default",
-        canary: {
-            routeName: "my-app-route",
-            subsets: [
-                { name: "v1", labels: { version: "v1" } },
-                { name: "v2", labels: { version: "v2" } },
-            ],
-            routes: [
-                { subset: "v1", weight: over.weights?.[0] ?? 90 },
-                { subset: "v2", weight: over.weights?.[1] ?? 10 },
-            ],
-        },
-    },
-];
+/** The seed services, optionally with another canary split and payment-service's breaker tightened. */
+const services = (over: { weights?: [number, number]; paymentErrors?: number } = {}) => {
+    const list = seedServices(over.weights);
+    if (over.paymentErrors) list[0].circuitBreaker = { consecutive5xxErrors: over.paymentErrors };
+    return list;
+};
 
 describe("mesh layer against a real API server", { timeout: 20 * 60_000 }, () => {
     let cp: ControlPlane;
@@ -52,22 +37,8 @@ describe("mesh layer against a real API server", { timeout: 20 * 60_000 }, () =>
     beforeAll(() => {
         cp = startControlPlane("mesh-e2e");
         kubeconfigText = fs.readFileSync(cp.kubeconfig, "utf8");
-        // k3s's local-path provisioner is not here: static PVs of that class let Prometheus's claim
-        // bind, as the provisioner would (one per install: a released PV is not bound again).
-        for (const name of ["e2e-local-path-1", "e2e-local-path-2"]) {
-            const pv = {
-                apiVersion: "v1",
-                kind: "PersistentVolume",
-                metadata: { name },
-                spec: {
-                    capacity: { storage: "50Gi" },
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: "local-path",
-                    hostPath: { path: `/tmp/${name}` },
-                },
-            };
-            expect(cp.kubectl(["apply", "-f", "-"], JSON.stringify(pv)).status).toBe(0);
-        }
+        const pvs = cp.kubectl(["apply", "-f", "-"], localPathVolumes("e2e-local-path", 2));
+        expect(pvs.status, pvs.stderr).toBe(0);
 
         project = new TestProject("mesh-e2e");
         project.ok(["stack", "init", STACK]);
@@ -76,7 +47,7 @@ describe("mesh layer against a real API server", { timeout: 20 * 60_000 }, () =>
         }).trim();
         project.configure(
             STACK,
-            { cluster: { mode: "existing" }, mesh: meshConfig(seedServices()) },
+            { cluster: { mode: "existing" }, mesh: meshConfig(services()) },
             { kubeconfig: kubeconfigText },
         );
     }, 10 * 60_000);
@@ -153,7 +124,7 @@ describe("mesh layer against a real API server", { timeout: 20 * 60_000 }, () =>
     });
 
     it("a 50/50 canary and consecutive5xxErrors 5 preview as exactly those updates, and up applies them", () => {
-        project.configure(STACK, { mesh: meshConfig(seedServices({ weights: [50, 50], paymentErrors: 5 })) });
+        project.configure(STACK, { mesh: meshConfig(services({ weights: [50, 50], paymentErrors: 5 })) });
         const preview = previewJson(project.ok(["preview", "--stack", STACK, "--json"]));
         const changed = preview.steps.filter((s: any) => s.op !== "same");
         expect(changed.map((s: any) => `${s.op} ${s.urn.split("::").pop()}`).sort()).toEqual([

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { FAKE_PUBLIC_KEY, ROOT } from "../fixtures/configs";
+import { localPathVolumes } from "../fixtures/kube";
 
 export interface FullStackTools {
     /** bin directories of the tool groups kube and kube-kwok */
@@ -60,21 +61,10 @@ export class FullStack {
             throw new Error(`control plane did not start:\n${start.stderr.slice(-3000)}`);
         }
         this.kubeconfig = start.stdout.trim().split("\n").pop()!;
-        for (const name of ["fullstack-pv-1", "fullstack-pv-2"]) {
-            this.kubectl(
-                ["apply", "-f", "-"],
-                JSON.stringify({
-                    apiVersion: "v1",
-                    kind: "PersistentVolume",
-                    metadata: { name },
-                    spec: {
-                        capacity: { storage: "50Gi" },
-                        accessModes: ["ReadWriteOnce"],
-                        storageClassName: "local-path",
-                        hostPath: { path: `/tmp/${name}` },
-                    },
-                }),
-            );
+        const pvs = this.kubectl(["apply", "-f", "-"], localPathVolumes("fullstack-pv", 2));
+        if (pvs.status !== 0) {
+            this.stopControlPlane();
+            throw new Error(`could not create the local-path volumes:\n${pvs.stderr}`);
         }
 
         // The simulated command plugin goes first on PATH (ambient plugins win over installed ones).
