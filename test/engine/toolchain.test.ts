@@ -1,6 +1,7 @@
 /** The pinned toolchain as a user gets it from tools/pulumi-env.sh. */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../fixtures/configs";
@@ -43,6 +44,11 @@ describe("the pinned Pulumi toolchain", () => {
         const newer = probe("v3.270.0");
         expect(newer.found).toBe(path.join(newer.bin, "pulumi"));
         const older = probe("v3.100.0");
-        expect(older.found).toMatch(/kvmesh-tools\/pulumi-[0-9a-f]{16}\/bin\/pulumi$/);
+        // The build cache of tools/ensure.sh, wherever KVMESH_TOOLS_CACHE or XDG_CACHE_HOME put it.
+        const cacheRoot =
+            process.env.KVMESH_TOOLS_CACHE ??
+            path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "kvmesh-tools");
+        expect(path.dirname(path.dirname(path.dirname(older.found)))).toBe(cacheRoot);
+        expect(older.found).toMatch(/\/pulumi-[0-9a-f]{16}\/bin\/pulumi$/);
     });
 });
