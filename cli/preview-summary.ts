@@ -25,6 +25,7 @@ export interface PreviewJson {
 
 export type RiskKind =
     | "data-loss"
+    | "node-leaves"
     | "control-plane"
     | "mtls-weakened"
     | "circuit-breaker-loosened"
@@ -46,6 +47,7 @@ const DELETING = new Set(["delete", "delete-replaced", "discard", "discard-repla
 const LABELS: Record<RiskKind, string> = {
     policy: "Policy violations",
     "data-loss": "Data loss",
+    "node-leaves": "Nodes leaving the cluster",
     "control-plane": "Control plane",
     "mtls-weakened": "mTLS weakened",
     "circuit-breaker-loosened": "Circuit breaker loosened",
@@ -161,6 +163,13 @@ export function findRisks(preview: PreviewJson, events?: string): Risk[] {
                 resource: name,
                 detail: `StatefulSet with volume claims ${verb}; check its PVCs`,
             });
+        }
+
+        // A node taken out of the cluster (its membership step, run on the first server).
+        if (step.op === "delete" && type === "command:remote:Command" && /-member$/.test(name)) {
+            const node = envValue(get(oldIn, ["delete"]), "NODE_NAME") ?? name;
+            const detail = `${node} is drained (its pods move) and deleted from the cluster; a server also leaves etcd`;
+            risks.push({ kind: "node-leaves", resource: name, detail });
         }
 
         // k3s servers.

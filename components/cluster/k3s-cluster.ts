@@ -94,8 +94,9 @@ export class K3sCluster extends pulumi.ComponentResource {
                 onNode(node, { dependsOn: after }),
             );
 
-        const install = (node: ClusterNode, after: pulumi.Resource[]) =>
-            remoteScript(
+        const installed = new Map<string, command.remote.Command>();
+        const install = (node: ClusterNode, after: pulumi.Resource[]) => {
+            const step = remoteScript(
                 `${name}-${node.name}-k3s`,
                 {
                     dir: __dirname,
@@ -131,6 +132,9 @@ export class K3sCluster extends pulumi.ComponentResource {
                     customTimeouts: { create: "20m", update: "20m" },
                 }),
             );
+            installed.set(node.name, step);
+            return step;
+        };
 
         const firstInstall = install(first, []);
         const credentials = remoteScript(
@@ -168,10 +172,36 @@ export class K3sCluster extends pulumi.ComponentResource {
 
         // The cluster's state lives on the first server's data volume: when it goes, the cluster goes.
         this.deletionAnchor = first.dataVolume;
+
+        // Membership, seen from the first server: `up` waits until each joined node is Ready, and a
+        // node taken out of the config is drained and its Node object deleted (for a server, k3s
+        // then removes its etcd member) before its machine goes. No triggers: a machine rebuilt
+        // under the same name rejoins as the same member from its kept data volume, and must not
+        // be removed from the cluster first. Skipped when the whole cluster goes (deletedWith).
+        const members = args.nodes
+            .filter((node) => node !== first)
+            .map((node) =>
+                remoteScript(
+                    `${name}-${node.name}-member`,
+                    {
+                        dir: __dirname,
+                        connection: first.connection,
+                        create: { file: "node-joined.sh", env: { NODE_NAME: node.name } },
+                        delete: { file: "node-remove.sh", env: { NODE_NAME: node.name } },
+                    },
+                    {
+                        parent: this,
+                        dependsOn: [installed.get(node.name)!],
+                        deletedWith: this.deletionAnchor,
+                        customTimeouts: { create: "15m", delete: "10m" },
+                    },
+                ),
+            );
+
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-            { parent: this, dependsOn: this.installs },
+            { parent: this, dependsOn: [...this.installs, ...members] },
         );
         this.registerOutputs({ apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig });
     }

@@ -55,7 +55,7 @@ describe("the main job: pulumi preview of the dev stack", { timeout: 10 * 60_000
         );
         expect(counts).toEqual(expected);
         // The numbers a reviewer sees, for the record:
-        expect(counts["command:remote:Command"]).toBe(25);
+        expect(counts["command:remote:Command"]).toBe(27);
         expect(counts["kubernetes:helm.sh/v3:Release"]).toBe(2);
         expect(counts["kubernetes:security.istio.io/v1beta1:PeerAuthentication"]).toBe(2);
         expect(counts["kubernetes:networking.istio.io/v1beta1:DestinationRule"]).toBe(2);

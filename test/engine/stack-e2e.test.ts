@@ -2,7 +2,8 @@
  * The whole provisioned dev stack through the real engine: nodes and k3s steps with SSH
  * simulated (they are recorded, not executed), the Kubernetes layer applied to a real API
  * server. Proves the ordering of the node and cluster steps, that a changed disk size rebuilds
- * exactly that VM and redoes k3s on it, and that destroy deletes every VM and volume while
+ * exactly that VM and redoes k3s on it, that a node taken out is drained before its VM goes,
+ * and that destroy deletes every VM and volume (no drains: the cluster goes whole) while
  * leaving in-cluster objects to go with the cluster (deletedWith) instead of one by one.
  */
 import { execFileSync } from "child_process";
@@ -48,6 +49,8 @@ describe("the provisioned dev stack, hosts simulated, Kubernetes real", { timeou
         for (const agent of ["worker-1", "worker-2"]) {
             expect(at(`cluster-${agent}-token`)).toBeGreaterThan(at("cluster-credentials"));
             expect(at(`cluster-${agent}-k3s`)).toBeGreaterThan(at(`cluster-${agent}-token`));
+            // Checked in as Ready from the first server once joined.
+            expect(at(`cluster-${agent}-member`)).toBeGreaterThan(at(`cluster-${agent}-k3s`));
         }
         expect(log.find((l) => l.script === "k3s-install.sh")?.which).toBe("create");
         // The Kubernetes layer reached the cluster through the kubeconfig the first server gave.
@@ -112,6 +115,29 @@ describe("the provisioned dev stack, hosts simulated, Kubernetes real", { timeou
         expect(log).not.toContain("create cluster-credentials");
     });
 
+    it("taking worker-2 out of the config drains it on the first server, then deletes its machine", () => {
+        stack.configure((c) => c["kvmesh:nodes"].splice(2, 1));
+        const preview = previewJson(stack.ok(["preview", "--json"]));
+        const deleted = preview.steps
+            .filter((s: any) => s.op === "delete")
+            .map((s: any) => nameOf(s.urn))
+            .sort();
+        expect(deleted).toEqual(
+            ["member", "firewall", "k3s", "token"]
+                .map((step) => `cluster-worker-2-${step}`)
+                .concat(["data", "domain", "ready", "root", "seed"].map((part) => `worker-2-${part}`))
+                .concat(["worker-2"]) // its component
+                .sort(),
+        );
+        stack.ok(["up", "--yes", "--skip-preview"]);
+        const log = stack.takeHostLog();
+        const removal = log.findIndex((l) => l.which === "delete" && l.script === "node-remove.sh");
+        expect(nameOf(log[removal].urn)).toBe("cluster-worker-2-member");
+        const vmGone = log.findIndex((l) => l.which === "delete" && nameOf(l.urn) === "worker-2-domain");
+        expect(removal).toBeLessThan(vmGone);
+        stack.ok(["preview", "--expect-no-changes"]);
+    });
+
     it("destroy deletes every VM and volume, and leaves in-cluster objects to go with the cluster", () => {
         stack.ok(["destroy", "--yes", "--skip-preview"]);
         const log = stack.takeHostLog();
@@ -120,7 +146,7 @@ describe("the provisioned dev stack, hosts simulated, Kubernetes real", { timeou
             .map((l) => nameOf(l.urn))
             .sort();
         expect(deletes).toEqual(
-            ["cp-1", "worker-1", "worker-2"]
+            ["cp-1", "worker-1"]
                 .flatMap((n) => [`${n}-data`, `${n}-domain`, `${n}-root`, `${n}-seed`])
                 .concat(["kvm-1-base-image"])
                 .sort(),

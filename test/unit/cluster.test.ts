@@ -123,6 +123,28 @@ describe("k3s on the HA layout (3 servers, 5 agents)", () => {
         expect(joiner["cluster-init"]).toBeUndefined();
     });
 
+    it("checks each joined node in from the first server, and drains and deletes it there when it leaves", async () => {
+        const { recorder } = await runProgram(haValues());
+        const hostOf = (name: string) => unwrapSecret(recorder.named(name).inputs.connection).host;
+        expect(hostOf("cluster-cp-1-k3s")).toBe("192.0.2.31");
+        expect(recorder.resources.some((r) => r.name === "cluster-cp-1-member")).toBe(false);
+        for (const node of ["cp-2", "cp-3", "worker-1", "vps-1"]) {
+            const member = recorder.named(`cluster-${node}-member`);
+            expect(hostOf(`cluster-${node}-member`), node).toBe("192.0.2.31");
+            expect(member.inputs.create, node).toContain(`NODE_NAME=${node} bash`);
+            expect(member.inputs.create, node).toContain("kubectl wait --for=condition=Ready");
+            expect(member.inputs.delete, node).toContain(`NODE_NAME=${node} bash`);
+            expect(member.inputs.delete, node).toContain("kubectl drain");
+            expect(member.dependencies, node).toContain(recorder.named(`cluster-${node}-k3s`).urn);
+            // A rebuilt machine rejoins as the same member: nothing may remove it first.
+            expect(member.inputs.triggers, node).toBeUndefined();
+            // Nothing to drain when the whole cluster goes with the first server's data volume.
+            expect(member.deletedWith, node).toBe(recorder.named("cp-1-data").urn);
+            // The layers above start on a cluster whose nodes are all Ready.
+            expect(recorder.named("cluster-k8s").dependencies, node).toContain(member.urn);
+        }
+    });
+
     it("uninstalls k3s from the rented VPS on destroy, but not from VMs that are deleted anyway", async () => {
         const { recorder } = await runProgram(haValues());
         expect(recorder.named("cluster-vps-1-k3s").inputs.delete).toContain("k3s removed");

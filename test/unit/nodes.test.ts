@@ -108,7 +108,8 @@ describe("nodes on the dev stack (1 hypervisor, 3 libvirt nodes)", () => {
     it("sends every SSH connection (it holds the private key) to the engine as a secret", async () => {
         const { recorder } = await runProgram(devValues());
         const cmds = recorder.ofType(COMMAND);
-        expect(cmds.length).toBe(1 + 3 * 5 + 3 + 1 + 3 + 2); // image, node steps, firewalls, credentials, k3s, tokens
+        // image, node steps, firewalls, credentials, k3s, tokens, memberships
+        expect(cmds.length).toBe(1 + 3 * 5 + 3 + 1 + 3 + 2 + 2);
         for (const c of cmds) {
             expect(isSecretInput(c.inputs.connection), c.name).toBe(true);
             expect(unwrapSecret(c.inputs.connection).privateKey, c.name).toBe("fake-private-key-for-unit-tests");

@@ -65,6 +65,9 @@ describe("risk rules on recorded previews", () => {
         const found = risks("worker-removed");
         expect(found.filter((r) => r.startsWith("data-loss worker-2-"))).toHaveLength(3);
         expect(found.join("\n")).toMatch(/worker-2-data: NVMe data volume deleted/);
+        expect(found).toContain(
+            "node-leaves cluster-worker-2-member: worker-2 is drained (its pods move) and deleted from the cluster; a server also leaves etcd",
+        );
     });
 
     it("flags a k3s version change on every node", () => {
@@ -81,7 +84,7 @@ describe("the Markdown", () => {
         const md = renderSummary(recorded("worker-removed"));
         expect(md.indexOf("| operation | resources |")).toBeLessThan(md.indexOf("flagged risk"));
         expect(md.indexOf("flagged risk")).toBeLessThan(md.indexOf("### Changes"));
-        expect(md).toContain("| delete | 9 |");
+        expect(md).toContain("| delete | 10 |");
         expect(md).toMatch(/\| delete \| `command:remote:Command` \| worker-2-data \|/);
     });
 
