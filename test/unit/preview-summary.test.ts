@@ -19,7 +19,7 @@ describe("risk rules on recorded previews", () => {
     it("flags nothing when nothing or something harmless changes", () => {
         expect(risks("no-change")).toEqual([]);
         expect(risks("prometheus-retention")).toEqual([]);
-        expect(countOperations(recorded("prometheus-retention"))).toEqual({ same: 61, update: 1 });
+        expect(countOperations(recorded("prometheus-retention"))).toEqual({ same: 63, update: 1 });
     });
 
     it("shows canary weights old -> new", () => {
@@ -58,7 +58,7 @@ describe("risk rules on recorded previews", () => {
             expect.stringMatching(/^control-plane cluster-cp-1-k3s: k3s server replaced/),
             expect.stringMatching(/^data-loss cp-1-domain: VM replaced/),
         ]);
-        expect(countOperations(recorded("server-memory-raised"))).toEqual({ replace: 4, same: 58 });
+        expect(countOperations(recorded("server-memory-raised"))).toEqual({ replace: 4, same: 60 });
     });
 
     it("flags a removed node's VM and volumes as deleted", () => {
