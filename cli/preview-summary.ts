@@ -124,6 +124,9 @@ export function policyRisks(eventsJsonl = ""): Risk[] {
 
 export function findRisks(preview: PreviewJson, events?: string): Risk[] {
     const risks: Risk[] = [];
+    const clusterGoes = (preview.steps ?? []).some(
+        (s) => s.op === "delete" && /-credentials$/.test(parseUrn(s.urn).name),
+    );
     for (const step of collapse(preview.steps ?? [])) {
         const { type, name, parents } = parseUrn(step.urn);
         const replaced = REPLACING.has(step.op);
@@ -165,10 +168,13 @@ export function findRisks(preview: PreviewJson, events?: string): Risk[] {
             });
         }
 
-        // A node taken out of the cluster (its membership step, run on the first server).
-        if (step.op === "delete" && type === "command:remote:Command" && /-member$/.test(name)) {
+        // A node taken out of a cluster that stays (its membership step, run on the first server;
+        // when the whole cluster goes, the step is skipped with it and nothing is drained).
+        if (step.op === "delete" && type === "command:remote:Command" && /-member$/.test(name) && !clusterGoes) {
             const node = envValue(get(oldIn, ["delete"]), "NODE_NAME") ?? name;
-            const detail = `${node} is drained (its pods move) and deleted from the cluster; a server also leaves etcd`;
+            const detail =
+                `${node} is drained and deleted from the cluster (a server also leaves etcd); ` +
+                "pods on its local-path volumes cannot move and their data goes with it";
             risks.push({ kind: "node-leaves", resource: name, detail });
         }
 

@@ -74,13 +74,19 @@ describe("node membership scripts against a real API server", { timeout: 5 * 60_
         expect(again.stdout).toMatch(/node kwok-node-1 is not in the cluster/);
     });
 
-    it("node-remove.sh leaves quietly where no k3s answers (a cluster already gone)", () => {
+    it("node-remove.sh fails, removing nothing, while the API server does not answer", () => {
         const dead = tempDir("k3s-dead");
         fs.writeFileSync(path.join(dead, "k3s"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
-        const r = run("node-remove.sh", { NODE_NAME: "kwok-node-0" }, dead);
+        const r = run("node-remove.sh", { NODE_NAME: "kwok-node-0", API_WAIT_SECONDS: "2" }, dead);
         fs.rmSync(dead, { recursive: true, force: true });
-        expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toMatch(/no running k3s on this server/);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/not ready; kwok-node-0 was not removed/);
         expect(cp.kubectl(["get", "node", "kwok-node-0"]).status).toBe(0);
+    });
+
+    it("node-remove.sh has nothing to do where k3s is not installed", () => {
+        const r = run("node-remove.sh", { NODE_NAME: "kwok-node-0" }, "/nonexistent");
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/k3s is not installed on this server/);
     });
 });

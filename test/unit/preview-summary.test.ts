@@ -66,8 +66,20 @@ describe("risk rules on recorded previews", () => {
         expect(found.filter((r) => r.startsWith("data-loss worker-2-"))).toHaveLength(3);
         expect(found.join("\n")).toMatch(/worker-2-data: NVMe data volume deleted/);
         expect(found).toContain(
-            "node-leaves cluster-worker-2-member: worker-2 is drained (its pods move) and deleted from the cluster; a server also leaves etcd",
+            "node-leaves cluster-worker-2-member: worker-2 is drained and deleted from the cluster (a server also leaves etcd); pods on its local-path volumes cannot move and their data goes with it",
         );
+    });
+
+    it("flags no node leaving when the whole cluster goes (destroy skips the drains)", () => {
+        const preview = recorded("worker-removed");
+        // As in a destroy preview: the first server's credentials step is deleted too.
+        const member = preview.steps.find((s: any) => s.urn.endsWith("::cluster-worker-2-member"));
+        expect(findRisks(preview).filter((r: Risk) => r.kind === "node-leaves")).toHaveLength(1);
+        preview.steps.push({
+            op: "delete",
+            urn: member.urn.replace(/cluster-worker-2-member$/, "cluster-credentials"),
+        });
+        expect(findRisks(preview).filter((r: Risk) => r.kind === "node-leaves")).toEqual([]);
     });
 
     it("flags a k3s version change on every node", () => {

@@ -49,7 +49,22 @@ if [[ -f /etc/rancher/k3s/cluster-token && /etc/rancher/k3s/cluster-token -nt /e
     changed=1
 fi
 
-# 3. The systemd unit.
+# 3. The node's identity. k3s registers every node with a password (/etc/rancher/node/password)
+# and refuses a later join under the same name with another one. A rebuilt VM gets a new root
+# disk but keeps its data volume, so the password lives on the data volume.
+identity="$DATA_MOUNT/k3s/node-identity"
+if [[ "$(readlink /etc/rancher/node 2>/dev/null)" != "$identity" ]]; then
+    install -d -m 0700 "$identity"
+    if [[ -f /etc/rancher/node/password && ! -f "$identity/password" ]]; then
+        cp -p /etc/rancher/node/password "$identity/password"
+    fi
+    rm -rf /etc/rancher/node
+    install -d -m 0755 /etc/rancher
+    ln -s "$identity" /etc/rancher/node
+    changed=1
+fi
+
+# 4. The systemd unit.
 if [[ "$ROLE" == server ]]; then unit=k3s; sub=server; else unit=k3s-agent; sub=agent; fi
 put "/etc/systemd/system/$unit.service" 0644 "[Unit]
 Description=Lightweight Kubernetes (kvmesh)
@@ -83,7 +98,7 @@ if [[ $changed -eq 1 ]] || ! systemctl is-active --quiet "$unit"; then
     systemctl restart "$unit"
 fi
 
-# 4. Wait until this node serves (server) or runs (agent).
+# 5. Wait until this node serves (server) or runs (agent).
 for _ in $(seq 1 120); do
     if [[ "$ROLE" == server ]]; then
         /usr/local/bin/k3s kubectl get --raw /readyz >/dev/null 2>&1 && break

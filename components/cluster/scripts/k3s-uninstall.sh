@@ -22,6 +22,6 @@ done
 if command -v iptables-save >/dev/null; then
     iptables-save | grep -v -E 'KUBE-|CNI-|flannel|cali-' | iptables-restore || true
 fi
-rm -rf /etc/rancher/k3s /var/lib/rancher/k3s /var/lib/kubelet /run/k3s /var/lib/cni /run/flannel
+rm -rf /etc/rancher/k3s /etc/rancher/node /var/lib/rancher/k3s /var/lib/kubelet /run/k3s /var/lib/cni /run/flannel
 rm -f /usr/local/bin/k3s /usr/local/bin/kubectl /usr/local/bin/crictl /usr/local/bin/ctr
 echo "k3s removed from $(hostname)"
